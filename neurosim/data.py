@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import logging
+import math
 import os
 import sys
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,7 +94,7 @@ def _read_maybe_gzip(path: Path) -> bytes:
         return raw
     try:
         return gzip.decompress(raw)
-    except (EOFError, OSError, gzip.BadGzipFile) as error:
+    except (EOFError, OSError, zlib.error) as error:  # zlib.error: corrupt deflate stream
         raise DatasetFormatError(f"{path} is a corrupt or truncated gzip file: {error}") from error
 
 
@@ -115,7 +118,7 @@ def _parse_idx(content: bytes, stem: str, source: str) -> np.ndarray:
             f"for an {kind} file of unsigned bytes"
         )
     shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header_size + int(np.prod(shape))
+    expected = header_size + math.prod(shape)  # exact: np.prod can overflow
     if len(content) != expected:
         raise DatasetFormatError(
             f"{source} is truncated or padded: {len(content)} bytes, header promises {expected}"
@@ -156,11 +159,20 @@ def _download(stem: str, cache: Path, fetch: Fetcher) -> Path:
             compressed = fetch(url)
             content = gzip.decompress(compressed)
             _verify(content, stem, url)
-        except (OSError, EOFError, urllib.error.URLError, DatasetFormatError) as error:
+        except (
+            urllib.error.URLError,
+            OSError,  # timeouts, resets, BadGzipFile
+            EOFError,  # truncated gzip
+            zlib.error,  # corrupt gzip
+            http.client.HTTPException,  # e.g. IncompleteRead: connection dropped mid-body
+            DatasetFormatError,
+        ) as error:
             errors.append(f"{url}: {error}")
             logger.info("MNIST download failed from %s: %s", url, error)
             continue
-        return atomic_write(cache / f"{stem}.gz", lambda handle, data=compressed: handle.write(data))
+        return atomic_write(
+            cache / f"{stem}.gz", lambda handle, data=compressed: handle.write(data)
+        )
     raise DatasetNotFoundError(
         f"MNIST file {stem} was not found and could not be downloaded.\n"
         "Provide the four standard files (gzipped or not) in one of these ways:\n"
@@ -287,7 +299,10 @@ def stratified_subset(
     if short:
         raise ValueError(f"too few examples for a stratified subset (class, have, want): {short}")
     chosen = np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), w, replace=False) for c, w in zip(classes, wanted, strict=True)]
+        [
+            rng.choice(np.flatnonzero(y == c), w, replace=False)
+            for c, w in zip(classes, wanted, strict=True)
+        ]
     )
     rng.shuffle(chosen)
     return X[chosen], y[chosen]

@@ -67,8 +67,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
 
 def _to_plain_array(name: str, value: Any) -> np.ndarray:
     array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"array {name!r} has dtype object; only numeric or string arrays are saved")
+    if array.dtype.hasobject:  # also structured dtypes with object fields: np.save would pickle
+        raise TypeError(
+            f"array {name!r} has dtype {array.dtype}, which holds Python objects; "
+            "only numeric or string arrays are saved"
+        )
     return array
 
 
@@ -84,15 +87,26 @@ def save_arrays(
     arrays : mapping of str to array-like
         Plain numeric or string arrays; object arrays are refused.
     metadata : mapping
-        JSON-serialisable metadata. ``format`` and ``format_version`` are added.
+        JSON-serialisable metadata. ``format`` and ``format_version`` are added (and so
+        are reserved keys).
 
     Returns
     -------
     pathlib.Path
         The destination path.
+
+    Raises
+    ------
+    TypeError
+        An array holds Python objects, or the metadata is not JSON-serialisable.
+    ValueError
+        A reserved array name or metadata key is used.
     """
     if _METADATA_KEY in arrays:
         raise ValueError(f"array name {_METADATA_KEY!r} is reserved")
+    reserved = sorted({"format", "format_version"} & set(metadata))
+    if reserved:
+        raise ValueError(f"metadata keys {reserved} are reserved and set by save_arrays")
     record = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **metadata}
     payload = {name: _to_plain_array(name, value) for name, value in arrays.items()}
     payload[_METADATA_KEY] = np.frombuffer(json.dumps(record).encode("utf-8"), dtype=np.uint8)
@@ -125,15 +139,25 @@ def load_arrays(
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {path} does not exist")
+    # np.load would read a bare .npy file as one array, and report any other non-zip file as
+    # "pickled data"; say what is really wrong instead.
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not an npz model file (not a zip archive, or truncated)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except ValueError as error:
         raise ModelFileError(
-            f"{path} holds pickled objects, which are never loaded (no code is executed): {error}"
+            f"{path} holds pickled objects or malformed arrays, which are never loaded "
+            f"(no code is executed): {error}"
         ) from error
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
-        raise ModelFileError(f"{path} is not a readable model file (corrupt or truncated): {error}")
+    except Exception as error:  # untrusted bytes: zip, zlib and npy-header parsing errors alike
+        raise ModelFileError(
+            f"{path} is not a readable model file (corrupt or truncated): {error!r}"
+        ) from error
+    not_arrays = sorted(name for name, value in arrays.items() if not isinstance(value, np.ndarray))
+    if not_arrays:
+        raise ModelFileError(f"{path} holds members that are not .npy arrays: {not_arrays}")
     if _METADATA_KEY not in arrays:
         raise ModelFileError(f"{path} has no neurosim metadata record; was it written by neurosim?")
     try:
