@@ -1,0 +1,93 @@
+"""Accuracy of STDPNetwork on full MNIST: train pass by pass, test on the 10k test images.
+
+Neurons are assigned to classes from training-set responses only (learning frozen); the test
+set is never used for assignment. Prints one JSON line per pass and appends them to --out.
+
+Example::
+
+    python benchmarks/snn_accuracy.py --neurons 100 --passes 1 --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurosim import STDPNetwork, load_mnist
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neurons", type=int, default=100)
+    parser.add_argument("--passes", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-train", type=int, default=60000)
+    parser.add_argument("--n-test", type=int, default=10000)
+    parser.add_argument("--n-label", type=int, default=None)
+    parser.add_argument("--input-delays", action="store_true")
+    parser.add_argument("--inhibition", type=float, default=None, help="override w_inh_exc")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/snn_accuracy.jsonl"))
+    args = parser.parse_args()
+
+    X, y = load_mnist("train")
+    X_test, y_test = load_mnist("test")
+    X, y = X[: args.n_train], y[: args.n_train]
+    X_test, y_test = X_test[: args.n_test], y_test[: args.n_test]
+    params = None if args.inhibition is None else {"w_inh_exc": args.inhibition}
+    model = STDPNetwork(
+        n_neurons=args.neurons,
+        max_iter=1,
+        input_delays=args.input_delays,
+        params=params,
+        n_label=args.n_label,
+        random_state=args.seed,
+        verbose=1,
+    )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for done in range(1, args.passes + 1):
+        if done == 1:
+            model.fit(X, y)
+        else:
+            model.partial_fit(X, y)
+        elapsed = time.perf_counter() - start
+        test_start = time.perf_counter()
+        accuracy = float(np.mean(model.predict(X_test) == y_test))
+        last = model.history_[-1]
+        retry = np.mean([h["retry_fraction"] for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)])
+        record = {
+            "commit": commit,
+            "neurons": args.neurons,
+            "input_delays": args.input_delays,
+            "params": params,
+            "seed": args.seed,
+            "passes": done,
+            "n_train": len(X),
+            "n_test": len(X_test),
+            "test_accuracy": accuracy,
+            "train_plus_label_seconds": round(elapsed, 1),
+            "train_seconds": model.history_[-1]["wall_time"],
+            "test_seconds": round(time.perf_counter() - test_start, 1),
+            "retry_fraction_last_pass": float(retry),
+            "spikes_per_example_test": float(model.spikes_per_sample_),
+            "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
+            "synaptic_events_per_inference": model.n_ops_per_sample_,
+            "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        print(json.dumps(record), flush=True)
+        with args.out.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        start = time.perf_counter()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,545 @@
+"""STDPNetwork: the spiking digit recogniser of Diehl & Cook (2015) behind the common interface."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from brian2 import Quantity, units
+from sklearn.utils.validation import check_is_fitted
+
+from neurosim.base import NeuroClassifier, progress_bar
+from neurosim.io import ModelFileError, load_arrays, save_arrays
+from neurosim.spiking.engine import STDPEngine
+from neurosim.spiking.params import DiehlCookParams, preset
+from neurosim.spiking.readout import assign_neurons, class_scores
+
+__all__ = ["STDPNetwork"]
+
+logger = logging.getLogger(__name__)
+
+_PHASE_TRAIN, _PHASE_LABEL, _PHASE_PREDICT = 0, 1, 2
+_ALLOWED_UNITS = {name: getattr(units, name) for name in ("mV", "volt", "ms", "second", "Hz")}
+
+
+def _parse_override(name: str, value: Any, default: Any) -> Any:
+    """Turn a JSON-friendly override ("0.05 mV", 34.0) into the parameter's type."""
+    if not isinstance(default, Quantity):
+        return type(default)(value)
+    if isinstance(value, Quantity):
+        return value
+    number, _, unit = str(value).replace("*", " ").partition(" ")
+    unit = unit.strip()
+    if unit not in _ALLOWED_UNITS:
+        raise ValueError(
+            f"parameter {name}: give a quantity as 'value unit' with unit one of "
+            f"{sorted(_ALLOWED_UNITS)}, got {value!r}"
+        )
+    quantity = float(number) * _ALLOWED_UNITS[unit]
+    if quantity.dim != default.dim:
+        raise ValueError(f"parameter {name}: {value!r} has the wrong dimensions")
+    return quantity
+
+
+class STDPNetwork(NeuroClassifier):
+    """Unsupervised spiking network with STDP (Diehl & Cook 2015), simulated in Brian2.
+
+    784 Poisson inputs drive ``n_neurons`` excitatory leaky integrate-and-fire neurons with
+    adaptive thresholds through plastic synapses (triplet-trace STDP); a matching inhibitory
+    layer gives lateral inhibition. Learning uses no labels; ``y`` only names each neuron's
+    class after training (from the responses to the training set with learning frozen).
+
+    Parameters
+    ----------
+    n_neurons : int, default 400
+        Excitatory (and inhibitory) neurons.
+    max_iter : int, default 1
+        Passes over the training data.
+    device : {"cpp_standalone", "runtime"}, default "cpp_standalone"
+        Compiled C++ engine (needs a C++ compiler; compiled once, cached) or Brian2's numpy
+        runtime (no compiler; slow, for small tests).
+    input_delays : bool, default False
+        The original's input delays U[0, 10] ms with per-synapse presynaptic traces. Off by
+        default: without delays the traces live once per input neuron, which is several times
+        faster; the measured accuracy difference is in ``benchmarks/RESULTS.md``.
+    params : dict, optional
+        Overrides of :class:`~neurosim.spiking.params.DiehlCookParams` fields on top of the
+        per-size preset, e.g. ``{"w_inh_exc": 34.0, "theta_plus": "0.05 mV"}``.
+    n_label : int, optional
+        Training examples used to assign neurons to classes (default: all of them).
+    chunk_size : int, default 1000
+        Presentation windows per compiled run; between chunks Python reads spike counts,
+        updates ``history_`` and writes checkpoints.
+    validation_interval : int, optional
+        With ``X_val``/``y_val`` given to ``fit``, record validation accuracy every this many
+        training examples (each costs a labelling and a validation pass).
+    checkpoint : str or path-like, optional
+        File to checkpoint training to (atomically, every ``checkpoint_interval`` examples and
+        on Ctrl-C). If it exists when ``fit`` starts, training resumes from it.
+    checkpoint_interval : int, default 5000
+    random_state : int, optional
+        Seed of initial weights, delays and all Poisson input.
+    verbose : int, default 0
+        Show a progress bar.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_features_in_, n_neurons)
+        Input-to-excitatory weights.
+    theta_ : ndarray of shape (n_neurons,)
+        Adaptive threshold increments, in volts.
+    assignments_ : ndarray of shape (n_neurons,)
+        Class index per neuron, -1 if it never fired while labelling.
+    history_ : list of dict
+        One record per chunk: examples seen, wall time, retry fraction, spikes per example,
+        theta range, and validation accuracy when measured.
+    n_ops_per_sample_ : float
+        Mean synaptic events per inference (measured while labelling, retries included).
+    """
+
+    op_kind = "synaptic event"
+    uses_labels_for_learning = False
+
+    def __init__(
+        self,
+        n_neurons: int = 400,
+        max_iter: int = 1,
+        device: str = "cpp_standalone",
+        input_delays: bool = False,
+        params: dict | None = None,
+        n_label: int | None = None,
+        chunk_size: int = 1000,
+        validation_interval: int | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_interval: int = 5000,
+        random_state: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_neurons = n_neurons
+        self.max_iter = max_iter
+        self.device = device
+        self.input_delays = input_delays
+        self.params = params
+        self.n_label = n_label
+        self.chunk_size = chunk_size
+        self.validation_interval = validation_interval
+        self.checkpoint = checkpoint
+        self.checkpoint_interval = checkpoint_interval
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- configuration -----------------------------------------------------------------------
+    def network_params(self) -> DiehlCookParams:
+        """The constants used: the per-size preset with ``params`` overrides applied."""
+        base = preset(self.n_neurons)
+        overrides = dict(self.params or {})
+        unknown = set(overrides) - set(base.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown network parameters: {sorted(unknown)}")
+        return base.replace(
+            **{name: _parse_override(name, v, getattr(base, name)) for name, v in overrides.items()}
+        )
+
+    def _engine(self, record_neurons: tuple[int, ...] | None = None, windows: int | None = None):
+        key = (record_neurons, windows)
+        cache = self.__dict__.setdefault("_engines", {})
+        if key not in cache:
+            cache[key] = STDPEngine(
+                self.n_features_in_,
+                self.n_neurons,
+                self.network_params(),
+                device=self.device,
+                input_delays=self.input_delays,
+                chunk_windows=windows or self.chunk_size,
+                record_neurons=record_neurons,
+            )
+        return cache[key]
+
+    def _check_params(self) -> None:
+        if int(self.n_neurons) < 1:
+            raise ValueError(f"n_neurons must be >= 1, got {self.n_neurons}")
+        if int(self.max_iter) < 1:
+            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
+        if self.device not in ("cpp_standalone", "runtime"):
+            raise ValueError(f"device must be 'cpp_standalone' or 'runtime', got {self.device!r}")
+        if int(self.chunk_size) < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+
+    def _validate_pixels(self, X: Any, *, reset: bool) -> np.ndarray:
+        X = self._validate_X(X, reset=reset)
+        low, high = float(X.min()), float(X.max())
+        if low < 0.0 or high > 1.0:
+            hint = " (divide 0..255 pixels by 255)" if high <= 255.0 and low >= 0.0 else ""
+            raise ValueError(
+                f"STDPNetwork expects pixel intensities in [0, 1]; got values in "
+                f"[{low:g}, {high:g}]{hint}"
+            )
+        return X
+
+    # -- state -------------------------------------------------------------------------------
+    def _initial_state(self) -> dict[str, np.ndarray]:
+        p = self.network_params()
+        rng = np.random.default_rng(self.seed_)
+        n_in, n = self.n_features_in_, self.n_neurons
+        state = {
+            "w": (rng.random(n_in * n) + 0.01) * p.w_init_scale,
+            "exc_v": np.full(n, float(p.v_rest_exc + p.v_init_offset)),
+            "exc_theta": np.full(n, float(p.theta_init)),
+            "inh_v": np.full(n, float(p.v_rest_inh + p.v_init_offset)),
+        }
+        for key in ("exc_ge", "exc_gi", "exc_post1", "exc_post2", "inh_ge", "inh_gi"):
+            state[key] = np.zeros(n)
+        if self.input_delays:
+            state["delay"] = rng.random(n_in * n) * float(p.max_delay)
+            state["syn_pre"] = np.zeros(n_in * n)
+        else:
+            state["input_pre"] = np.zeros(n_in)
+        return state
+
+    @property
+    def weights_(self) -> np.ndarray:
+        check_is_fitted(self, "state_")
+        return self.state_["w"].reshape(self.n_features_in_, self.n_neurons)
+
+    @property
+    def theta_(self) -> np.ndarray:
+        check_is_fitted(self, "state_")
+        return self.state_["exc_theta"]
+
+    def _chunk_seed(self, phase: int, counter: int) -> int:
+        return int(np.random.SeedSequence([self.seed_, phase, counter]).generate_state(1)[0])
+
+    # -- presenting data ---------------------------------------------------------------------
+    def _present(self, X, state, *, plastic, phase, counter_start=0, on_chunk=None, desc=""):
+        """Present every row of ``X`` once (re-presenting silent ones); return per-example data.
+
+        Returns ``state`` after the last example, spike counts (n_examples, n_neurons),
+        synaptic events per example and windows used per example.
+        """
+        engine = self._engine()
+        n = len(X)
+        counts = np.zeros((n, self.n_neurons))
+        events = np.zeros(n)
+        windows = np.zeros(n, dtype=np.int64)
+        position, intensity, counter = 0, engine.params.intensity_start, counter_start
+        with progress_bar(n, self.verbose, desc, unit="ex") as bar:
+            while position < n:
+                images = X[position : position + engine.chunk_windows]
+                state, result, _ = engine.run_chunk(
+                    state,
+                    images,
+                    intensity=intensity,
+                    plastic=plastic,
+                    seed=self._chunk_seed(phase, counter),
+                )
+                example = position + result.example
+                in_range = example < n
+                window_events = (
+                    result.input_spikes * self.n_neurons
+                    + result.counts.sum(axis=1)
+                    + result.inh_spikes * (self.n_neurons - 1)
+                )
+                np.add.at(events, example[in_range], window_events[in_range])
+                np.add.at(windows, example[in_range], 1)
+                done = example[result.accepted]
+                counts[done] = result.counts[result.accepted]
+                position += result.n_completed
+                intensity = result.next_intensity
+                counter += 1
+                bar.update(result.n_completed)
+                if on_chunk is not None:
+                    on_chunk(state, result, position, counter)
+        return state, counts, events, windows
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> STDPNetwork:
+        """Learn weights without labels, then assign neurons to classes with ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+        y : array-like of shape (n_samples,)
+            Used only to assign neurons to classes after learning.
+        X_val, y_val : array-like, optional
+            Validation data for ``history_`` (see ``validation_interval``).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=True)
+        X = self._validate_pixels(X, reset=False)
+        y_index = self._encode_labels(y, reset=True)
+        self.seed_ = (
+            int(np.random.SeedSequence().entropy % (2**32))
+            if self.random_state is None
+            else int(self.random_state)
+        )
+        self.state_ = self._initial_state()
+        self.history_ = []
+        self.examples_seen_ = 0
+        self.n_chunks_ = 0
+        self._train_seconds = 0.0
+        if self.checkpoint is not None and Path(self.checkpoint).exists():
+            self._restore_checkpoint(X)
+        self._train(X, X_val, y_val, y, base=0, target=int(self.max_iter) * len(X))
+        self._label(X, y_index)
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> STDPNetwork:
+        """Continue learning for one pass over ``X``, then re-assign neurons with ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+        y : array-like of shape (n_samples,)
+        classes : array-like, optional
+            All classes, required if the first batch lacks some.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "state_"):
+            self._check_params()
+            X, y = self._validate_X_y(X, y, reset=True)
+            self._encode_labels(y, reset=True, classes=classes)
+            self.seed_ = 0 if self.random_state is None else int(self.random_state)
+            self.state_ = self._initial_state()
+            self.history_ = []
+            self.examples_seen_ = 0
+            self.n_chunks_ = 0
+            self._train_seconds = 0.0
+        X, y = self._validate_X_y(X, y, reset=False)
+        X = self._validate_pixels(X, reset=False)
+        y_index = self._encode_labels(y, reset=False)
+        self._train(X, None, None, y, base=self.examples_seen_, target=self.examples_seen_ + len(X))
+        self._label(X, y_index)
+        return self
+
+    def _train(self, X, X_val, y_val, y, *, base: int, target: int) -> None:
+        """Train on the stream X, X, ... (starting at stream index ``base``) until ``target``."""
+        last_checkpoint = self.examples_seen_
+        next_validation = self.validation_interval
+        chunk_timer = time.perf_counter()
+
+        def on_chunk(state, result, seen, counter):
+            nonlocal last_checkpoint, next_validation, chunk_timer
+            self.state_, self.examples_seen_, self.n_chunks_ = state, seen, counter
+            self._train_seconds += time.perf_counter() - chunk_timer
+            spikes = result.counts.sum(axis=1)[result.accepted]
+            record = {
+                "examples_seen": int(seen),
+                "wall_time": round(self._train_seconds, 3),
+                "windows": int(len(result.accepted)),
+                "retry_fraction": float(1 - result.accepted.mean()),
+                "spikes_per_example": float(spikes.mean()) if len(spikes) else 0.0,
+                "theta_min_mV": float(state["exc_theta"].min() * 1e3),
+                "theta_mean_mV": float(state["exc_theta"].mean() * 1e3),
+                "theta_max_mV": float(state["exc_theta"].max() * 1e3),
+                "val_accuracy": None,
+            }
+            if X_val is not None and next_validation is not None and seen >= next_validation:
+                record["val_accuracy"] = self._validation_score(X, y, X_val, y_val)
+                next_validation += self.validation_interval
+            self.history_.append(record)
+            if self.checkpoint is not None and seen - last_checkpoint >= self.checkpoint_interval:
+                self._write_checkpoint(X)
+                last_checkpoint = seen
+            chunk_timer = time.perf_counter()
+
+        try:
+            while self.examples_seen_ < target:
+                start = self.examples_seen_
+                position = (start - base) % len(X)
+                stop = min(len(X), position + target - start)
+                self._present(
+                    X[position:stop],
+                    self.state_,
+                    plastic=True,
+                    phase=_PHASE_TRAIN,
+                    counter_start=self.n_chunks_,
+                    on_chunk=lambda s, r, p, c, o=start: on_chunk(s, r, o + p, c),
+                    desc=f"STDP training (pass {(start - base) // len(X) + 1})",
+                )
+        except KeyboardInterrupt:
+            if self.checkpoint is not None:
+                self._write_checkpoint(X)
+                logger.warning("interrupted; checkpoint written to %s", self.checkpoint)
+            raise
+        if self.checkpoint is not None:
+            self._write_checkpoint(X)
+
+    def _label(self, X: np.ndarray, y_index: np.ndarray) -> None:
+        if self.n_label is not None:
+            X, y_index = X[: self.n_label], y_index[: self.n_label]
+        _, counts, events, _ = self._present(
+            X, self.state_, plastic=False, phase=_PHASE_LABEL, desc="assigning labels"
+        )
+        self.assignments_ = assign_neurons(counts, y_index, len(self.classes_))
+        self.n_ops_per_sample_ = float(events.mean())
+        self.spikes_per_sample_ = float(counts.sum(axis=1).mean())
+
+    def _validation_score(self, X, y, X_val, y_val) -> float:
+        self._label(X, self._encode_labels(y, reset=False))
+        return float(self.score(X_val, y_val))
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def _fingerprint(self, X: np.ndarray) -> str:
+        import hashlib
+
+        return hashlib.sha256(np.ascontiguousarray(X).view(np.uint8)).hexdigest()[:16]
+
+    def _write_checkpoint(self, X: np.ndarray) -> None:
+        metadata = {
+            "estimator": "STDPNetwork-checkpoint",
+            "params": {k: v for k, v in self.get_params().items() if k != "checkpoint"},
+            "data": self._fingerprint(X),
+            "seed": self.seed_,
+            "examples_seen": int(self.examples_seen_),
+            "n_chunks": int(self.n_chunks_),
+            "train_seconds": self._train_seconds,
+            "history": self.history_,
+        }
+        save_arrays(self.checkpoint, self.state_, metadata)
+
+    def _restore_checkpoint(self, X: np.ndarray) -> None:
+        arrays, metadata = load_arrays(self.checkpoint, required=tuple(self.state_))
+        expected = {k: v for k, v in self.get_params().items() if k != "checkpoint"}
+        if metadata.get("estimator") != "STDPNetwork-checkpoint" or metadata.get("params") != (
+            expected
+        ):
+            raise ModelFileError(
+                f"checkpoint {self.checkpoint} was written with other parameters; delete it or "
+                "use the same configuration to resume"
+            )
+        if metadata.get("data") != self._fingerprint(X):
+            raise ModelFileError(
+                f"checkpoint {self.checkpoint} was written for other training data"
+            )
+        for key, value in self.state_.items():
+            if arrays[key].shape != value.shape:
+                raise ModelFileError(f"checkpoint array {key} has shape {arrays[key].shape}")
+        self.state_ = {key: arrays[key] for key in self.state_}
+        self.seed_ = int(metadata["seed"])
+        self.examples_seen_ = int(metadata["examples_seen"])
+        self.n_chunks_ = int(metadata["n_chunks"])
+        self._train_seconds = float(metadata["train_seconds"])
+        self.history_ = list(metadata["history"])
+
+    # -- inference ---------------------------------------------------------------------------
+    def spike_counts(self, X: Any) -> np.ndarray:
+        """Excitatory spike counts per example with learning frozen.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_neurons)
+            Counts of the accepted presentation (after any re-presentations).
+        """
+        check_is_fitted(self, "assignments_")
+        X = self._validate_pixels(X, reset=False)
+        _, counts, _, _ = self._present(
+            X, self.state_, plastic=False, phase=_PHASE_PREDICT, desc="testing"
+        )
+        return counts
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Class scores: mean spike count of the neurons assigned to each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return class_scores(self.spike_counts(X), self.assignments_, len(self.classes_))
+
+    def record_activity(self, X: Any, neurons: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
+        """Simulate a few examples (learning frozen) and return spikes and state traces.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+            A few examples (each takes one or more 500 ms windows).
+        neurons : tuple of int
+            Excitatory neurons whose membrane potential and threshold are recorded.
+
+        Returns
+        -------
+        dict
+            ``spikes``: {"input"|"excitatory"|"inhibitory": (times_s, indices)};
+            ``window_s``: window length; ``presentation_s``: presentation length;
+            ``windows``: list of (start_s, example, intensity, accepted) per window;
+            ``trace_t``, ``v``, ``theta`` (volts) of ``neurons``; ``neurons``.
+        """
+        check_is_fitted(self, "assignments_")
+        X = self._validate_pixels(X, reset=False)
+        p = self.network_params()
+        engine = self._engine(record_neurons=tuple(int(i) for i in neurons), windows=4 * len(X))
+        _, result, recording = engine.run_chunk(
+            self.state_,
+            X,
+            intensity=p.intensity_start,
+            plastic=False,
+            seed=self._chunk_seed(_PHASE_PREDICT, 0),
+        )
+        window = float(p.presentation_time + p.rest_time)
+        names = {"inp": "input", "exc": "excitatory", "inh": "inhibitory"}
+        return {
+            "spikes": {names[k]: v for k, v in recording.spikes.items()},
+            "window_s": window,
+            "presentation_s": float(p.presentation_time),
+            "dt_s": float(p.dt),
+            "windows": [
+                (k * window, int(e), float(i), bool(a))
+                for k, (e, i, a) in enumerate(
+                    zip(result.example, result.intensity, result.accepted, strict=True)
+                )
+            ],
+            "trace_t": recording.state_t,
+            "v": recording.state["v"],
+            "theta": recording.state["theta"],
+            "neurons": recording.state_neurons,
+        }
+
+    # -- persistence -------------------------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {f"state_{key}": value for key, value in self.state_.items()}
+        arrays["assignments_"] = self.assignments_
+        attributes = {
+            "seed_": self.seed_,
+            "examples_seen_": int(self.examples_seen_),
+            "n_chunks_": int(self.n_chunks_),
+            "n_ops_per_sample_": self.n_ops_per_sample_,
+            "spikes_per_sample_": self.spikes_per_sample_,
+        }
+        return arrays, attributes
+
+    def _set_state(self, arrays: dict[str, np.ndarray], attributes: dict[str, Any]) -> None:
+        self.seed_ = int(attributes["seed_"])
+        self.state_ = self._initial_state()  # the expected keys and shapes
+        for key, template in self.state_.items():
+            stored = arrays.get(f"state_{key}")
+            if stored is None or stored.shape != template.shape:
+                raise ModelFileError(
+                    f"model file array state_{key} is missing or has the wrong shape"
+                )
+            self.state_[key] = stored.astype(np.float64)
+        assignments = arrays.get("assignments_")
+        if assignments is None or assignments.shape != (self.n_neurons,):
+            raise ModelFileError("model file array assignments_ is missing or has the wrong shape")
+        self.assignments_ = assignments.astype(np.int64)
+        for name in ("examples_seen_", "n_chunks_", "n_ops_per_sample_", "spikes_per_sample_"):
+            setattr(self, name, attributes[name])
+        self._train_seconds = 0.0
