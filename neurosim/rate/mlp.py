@@ -1,0 +1,903 @@
+"""The rate-based neuron: a multilayer perceptron, ``y = f(Wx + b)``, trained by backpropagation.
+
+Speed comes from memory layout, not from tricks in the arithmetic. All weights and biases live
+in one contiguous flat array (weights of every layer first, then the biases), and the layers'
+``coefs_`` / ``intercepts_`` are views into it; the gradient has the same layout. One optimizer
+step is therefore a few in-place numpy operations on one large array. Activations, deltas and
+the mini-batch itself go into buffers allocated once per batch size, matrix products write into
+them with ``np.dot(..., out=...)``, and the gradient with respect to the input is never formed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import expit, log_softmax, softmax
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from neurosim.base import NeuroClassifier, progress_bar
+from neurosim.io import ModelFileError
+from neurosim.rate.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+
+__all__ = ["RateMLP"]
+
+logger = logging.getLogger(__name__)
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LR_SCHEDULES = ("constant", "step", "cosine")
+_INFERENCE_CHUNK = 4096  # rows per forward pass at prediction time; bounds memory
+# Training drops the input columns that are zero throughout a batch when at most this share of
+# them is left; above it, gathering costs more than the smaller matrix products save.
+_COMPACT_MAX_FRACTION = 0.8
+
+
+def _relu(z: np.ndarray) -> None:
+    np.maximum(z, 0, out=z)
+
+
+def _sigmoid(z: np.ndarray) -> None:
+    expit(z, out=z)
+
+
+def _tanh(z: np.ndarray) -> None:
+    np.tanh(z, out=z)
+
+
+def _relu_derivative(a: np.ndarray, out: np.ndarray) -> None:
+    # a = max(z, 0) >= 0, so sign(a) is the 0/1 derivative, computed without a boolean cast.
+    np.sign(a, out=out)
+
+
+def _sigmoid_derivative(a: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(1, a, out=out)
+    out *= a
+
+
+def _tanh_derivative(a: np.ndarray, out: np.ndarray) -> None:
+    np.multiply(a, a, out=out)
+    np.subtract(1, out, out=out)
+
+
+# In-place activation, and its derivative written into ``out`` from the activation's output.
+_ACTIVATE = {"relu": _relu, "sigmoid": _sigmoid, "tanh": _tanh}
+_DERIVATIVE = {"relu": _relu_derivative, "sigmoid": _sigmoid_derivative, "tanh": _tanh_derivative}
+
+
+class _Network:
+    """Dense layers with all parameters in one flat buffer, plus reusable work buffers.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input first, output (one per class) last.
+    activation : {"relu", "sigmoid", "tanh"}
+        Activation of the hidden layers; the output layer is linear (logits).
+    dtype : numpy dtype
+        Floating-point type of parameters and computation.
+    """
+
+    def __init__(self, layer_sizes: Sequence[int], activation: str, dtype: Any) -> None:
+        self.layer_sizes = tuple(int(size) for size in layer_sizes)
+        self.activation = activation
+        self.dtype = np.dtype(dtype)
+        self.params = np.zeros(self.n_params, dtype=self.dtype)
+        self._bind()
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """``(fan_in, fan_out)`` of each weight matrix."""
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
+
+    @property
+    def n_params(self) -> int:
+        return sum((fan_in + 1) * fan_out for fan_in, fan_out in self.shapes)
+
+    def _views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        coefs, intercepts = [], []
+        offset = 0
+        for fan_in, fan_out in self.shapes:
+            coefs.append(flat[offset : offset + fan_in * fan_out].reshape(fan_in, fan_out))
+            offset += fan_in * fan_out
+        for _, fan_out in self.shapes:
+            intercepts.append(flat[offset : offset + fan_out])
+            offset += fan_out
+        return coefs, intercepts
+
+    def _bind(self) -> None:
+        """(Re)create the per-layer views and the gradient buffer; drop work buffers."""
+        # Number of weights: the first n_coef entries of the flat buffers.
+        self.n_coef = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
+        self.coefs, self.intercepts = self._views(self.params)
+        self.grads = np.zeros_like(self.params)
+        self._grad_coefs, self._grad_intercepts = self._views(self.grads)
+        self._capacity = 0
+        self._dropout = False
+
+    # Views do not survive pickling (each would become a copy of its own), so only the flat
+    # buffer is pickled and the views are rebuilt. Optimizers holding ``params`` keep pointing
+    # at the same array, because pickle preserves the identity of shared objects.
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "layer_sizes": self.layer_sizes,
+            "activation": self.activation,
+            "dtype": self.dtype.str,
+            "params": self.params,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.layer_sizes = tuple(state["layer_sizes"])
+        self.activation = state["activation"]
+        self.dtype = np.dtype(state["dtype"])
+        self.params = state["params"]
+        self._bind()
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        """Glorot-uniform weights (as scikit-learn's MLP: bound ``sqrt(6 / (fan_in + fan_out))``,
+        ``sqrt(2 / ...)`` for the sigmoid) and zero biases."""
+        factor = 2.0 if self.activation == "sigmoid" else 6.0
+        for coef in self.coefs:
+            bound = math.sqrt(factor / sum(coef.shape))
+            coef[...] = rng.uniform(-bound, bound, size=coef.shape)
+        for intercept in self.intercepts:
+            intercept[...] = 0
+
+    # -- inference ---------------------------------------------------------------------------
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Output-layer values before the softmax, shape ``(n_samples, n_classes)``."""
+        n_layers = len(self.coefs)
+        out = np.empty((len(X), self.layer_sizes[-1]), dtype=self.dtype)
+        for start in range(0, len(X), _INFERENCE_CHUNK):
+            a = np.asarray(X[start : start + _INFERENCE_CHUNK], dtype=self.dtype)
+            for index, (coef, intercept) in enumerate(
+                zip(self.coefs, self.intercepts, strict=True)
+            ):
+                a = a @ coef
+                a += intercept
+                if index < n_layers - 1:
+                    _ACTIVATE[self.activation](a)
+            out[start : start + len(a)] = a
+        return out
+
+    # -- training ----------------------------------------------------------------------------
+    def _allocate(self, capacity: int, dropout: bool) -> None:
+        """Work buffers for batches of up to ``capacity`` rows; reused until that changes."""
+        if capacity <= self._capacity and dropout == self._dropout:
+            return
+        n_inputs, first_hidden = self.layer_sizes[0], self.layer_sizes[1]
+        hidden = self.layer_sizes[1:-1]
+        self.batch = np.empty((capacity, n_inputs), dtype=self.dtype)
+        self._compact_x = np.empty(capacity * n_inputs, dtype=self.dtype)
+        self._compact_w = np.empty(n_inputs * first_hidden, dtype=self.dtype)
+        self._z = [np.empty((capacity, size), dtype=self.dtype) for size in self.layer_sizes[1:]]
+        self._probs = np.empty((capacity, self.layer_sizes[-1]), dtype=self.dtype)
+        self._deltas = [np.empty((capacity, size), dtype=self.dtype) for size in hidden]
+        self._derivs = [np.empty((capacity, size), dtype=self.dtype) for size in hidden]
+        shape = [(capacity, size) for size in hidden] if dropout else []
+        self._masks = [np.empty(s, dtype=self.dtype) for s in shape]
+        self._dropped = [np.empty(s, dtype=self.dtype) for s in shape]
+        self._row = np.empty(capacity, dtype=self.dtype)
+        self._arange = np.arange(capacity)
+        self._coef_scratch = np.empty(self.n_coef, dtype=self.dtype)
+        self._capacity = capacity
+        self._dropout = dropout
+
+    def prepare(self, capacity: int, dropout: bool) -> np.ndarray:
+        """Allocate work buffers if needed and return the ``(capacity, n_inputs)`` batch buffer."""
+        self._allocate(capacity, dropout)
+        return self.batch
+
+    def _compact_first_layer(
+        self, X: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Input and first weight matrix without the input columns that are zero in ``X``.
+
+        Zero inputs add nothing to the products, so dropping them is exact; on MNIST a batch of
+        128 leaves about two thirds of the 784 pixels, and both large matrix products shrink
+        by a third. Returns the active column indices, or ``None`` (and ``X`` and the weights
+        unchanged) when too few columns are zero for the saving to pay for the gathering.
+        """
+        present = (X != 0).any(axis=0)
+        n_active = int(np.count_nonzero(present))
+        if n_active > _COMPACT_MAX_FRACTION * X.shape[1]:
+            return X, self.coefs[0], None
+        active = np.flatnonzero(present)
+        n, n_out = len(X), self.layer_sizes[1]
+        inputs = self._compact_x[: n * n_active].reshape(n, n_active)
+        weights = self._compact_w[: n_active * n_out].reshape(n_active, n_out)
+        np.take(X, active, axis=1, out=inputs, mode="clip")  # "clip": no bounds checks
+        np.take(self.coefs[0], active, axis=0, out=weights, mode="clip")
+        return inputs, weights, active
+
+    def loss_and_gradient(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        alpha: float,
+        dropout: float = 0.0,
+        rng: np.random.Generator | None = None,
+    ) -> float:
+        """Mean softmax cross-entropy plus L2 penalty on a batch; gradient into :attr:`grads`.
+
+        The penalty is ``0.5 * alpha * ||W||**2 / n`` for a batch of ``n`` (scikit-learn's
+        convention), on weights only. With ``dropout > 0`` each hidden unit is dropped with that
+        probability (inverted dropout, drawn from ``rng``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_inputs)
+            The batch, of the network's dtype and C-contiguous (e.g. a row slice of
+            :meth:`prepare`'s buffer).
+        y : ndarray of shape (n,)
+            Class indices.
+        alpha : float
+            L2 penalty.
+        dropout : float
+            Drop probability of hidden units.
+        rng : numpy.random.Generator, optional
+            Needed when ``dropout > 0``.
+
+        Returns
+        -------
+        float
+            The loss at the current parameters.
+        """
+        n = len(X)
+        self._allocate(n, dropout > 0)
+        n_layers = len(self.coefs)
+        keep = 1.0 - dropout
+        first_inputs, first_coef, active = self._compact_first_layer(X)
+        inputs, coefs = [first_inputs], [first_coef, *self.coefs[1:]]
+        for index in range(n_layers):
+            z = self._z[index][:n]
+            np.dot(inputs[index], coefs[index], out=z)
+            z += self.intercepts[index]
+            if index == n_layers - 1:
+                break
+            _ACTIVATE[self.activation](z)
+            if dropout > 0:
+                mask, dropped = self._masks[index][:n], self._dropped[index][:n]
+                rng.random(out=mask, dtype=self.dtype)
+                mask += keep  # floor(u + keep) is 1 with probability keep
+                np.floor(mask, out=mask)
+                mask *= 1.0 / keep
+                np.multiply(z, mask, out=dropped)
+                inputs.append(dropped)
+            else:
+                inputs.append(z)
+
+        # Numerically stable log-softmax: shift by the row maximum before exponentiating.
+        logits, probs = self._z[-1][:n], self._probs[:n]
+        row, rows = self._row[:n], self._arange[:n]
+        np.max(logits, axis=1, out=row)
+        logits -= row[:, None]
+        np.exp(logits, out=probs)
+        np.sum(probs, axis=1, out=row)
+        loss = np.sum(np.log(row), dtype=np.float64) - np.sum(logits[rows, y], dtype=np.float64)
+        loss /= n
+        probs /= row[:, None]
+        probs[rows, y] -= 1
+        probs *= 1.0 / n  # d(mean loss) / d(logits)
+
+        delta = probs
+        for index in range(n_layers - 1, 0, -1):
+            np.dot(inputs[index].T, delta, out=self._grad_coefs[index])
+            np.sum(delta, axis=0, out=self._grad_intercepts[index])
+            previous = self._deltas[index - 1][:n]
+            np.dot(delta, self.coefs[index].T, out=previous)
+            if dropout > 0:
+                previous *= self._masks[index - 1][:n]
+            derivative = self._derivs[index - 1][:n]
+            _DERIVATIVE[self.activation](self._z[index - 1][:n], derivative)
+            previous *= derivative
+            delta = previous
+        # First layer; no gradient with respect to the input.
+        np.sum(delta, axis=0, out=self._grad_intercepts[0])
+        if active is None:
+            np.dot(inputs[0].T, delta, out=self._grad_coefs[0])
+        else:
+            np.dot(inputs[0].T, delta, out=first_coef)  # the compact weights are spent
+            self._grad_coefs[0].fill(0)
+            self._grad_coefs[0][active] = first_coef
+
+        if alpha > 0:
+            weights = self.params[: self.n_coef]
+            loss += 0.5 * alpha * float(np.dot(weights, weights)) / n
+            np.multiply(weights, alpha / n, out=self._coef_scratch)
+            self.grads[: self.n_coef] += self._coef_scratch
+        return float(loss)
+
+
+def _label_vector(estimator: NeuroClassifier, y: Any) -> np.ndarray:
+    """``y`` as an array, with scikit-learn's error for ``None`` and warning for a column."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
+        )
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        return y.ravel()
+    return y
+
+
+class RateMLP(NeuroClassifier):
+    """Multilayer perceptron of rate neurons with a softmax output, trained by backpropagation.
+
+    Inputs are used as given (no rescaling): pass pixel intensities in [0, 1], as
+    :func:`neurosim.load_mnist` returns them.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default (256,)
+        Units of each hidden layer; ``()`` gives softmax (multinomial logistic) regression.
+    activation : {"relu", "sigmoid", "tanh"}, default "relu"
+        Activation of the hidden units.
+    optimizer : {"sgd", "momentum", "nesterov", "rmsprop", "adam"}, default "adam"
+        Update rule; see :mod:`neurosim.rate.optimizers`.
+    learning_rate : float, optional
+        Initial step size. ``None`` takes the optimizer's default: 0.1 (sgd),
+        0.01 (momentum, nesterov), 0.001 (rmsprop, adam).
+    lr_schedule : {"constant", "step", "cosine"}, default "constant"
+        "step" multiplies the rate by ``lr_decay`` every ``lr_step_epochs`` epochs; "cosine"
+        anneals it after every batch from the initial value to zero at ``max_iter`` epochs
+        (epochs beyond ``max_iter``, reachable with :meth:`partial_fit`, train at rate zero).
+    lr_step_epochs : int, default 5
+        Epochs between decays of the "step" schedule.
+    lr_decay : float, default 0.1
+        Factor of each decay of the "step" schedule.
+    momentum : float, default 0.9
+        Velocity decay of the "momentum" and "nesterov" optimizers.
+    rho : float, default 0.9
+        Decay of the squared-gradient average of "rmsprop".
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Moment decay rates of "adam".
+    epsilon : float, default 1e-8
+        Numerical-stability constant of "adam" and "rmsprop".
+    batch_size : int, default 128
+        Examples per mini-batch (clipped to the training-set size).
+    max_iter : int, default 10
+        Epochs (passes over the training set) run by :meth:`fit`.
+    alpha : float, default 1e-4
+        L2 penalty on the weights (not biases); the loss of a batch of ``n`` includes
+        ``0.5 * alpha * ||W||**2 / n``, as in scikit-learn's ``MLPClassifier``.
+    dropout : float, default 0.0
+        Probability of dropping each hidden unit during training (inverted dropout).
+    early_stopping : bool, default False
+        Stop when the validation accuracy has not improved by more than ``tol`` for
+        ``n_iter_no_change`` consecutive epochs, and restore the parameters of the best epoch.
+        The validation set is the one passed to :meth:`fit` / :meth:`partial_fit`, or else a
+        stratified ``validation_fraction`` of the training data, held out from training.
+    validation_fraction : float, default 0.1
+        Share of the training data held out when early stopping without a validation set.
+    n_iter_no_change : int, default 5
+        Patience of early stopping, in epochs.
+    tol : float, default 1e-4
+        Smallest validation-accuracy gain counted as an improvement.
+    dtype : {"float32", "float64"}, default "float32"
+        Floating-point type of parameters and computation.
+    random_state : int, numpy.random.RandomState or None, default None
+        Seeds initialization, shuffling, dropout and the validation split; an int gives
+        identical results on every run (with the same BLAS thread count).
+    verbose : int, default 0
+        Show a progress bar per epoch when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of input features seen in fit.
+    coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``; views into one buffer.
+    intercepts_ : list of ndarray
+        Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``.
+    n_iter_ : int
+        Epochs trained.
+    loss_ : float
+        Mean training loss (cross-entropy plus penalty) over the last epoch's batches.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``examples_seen``, ``wall_time`` (cumulative seconds
+        spent in training passes, validation excluded), ``loss`` and ``val_accuracy``
+        (``None`` without validation data).
+    n_ops_per_sample_ : int
+        Multiply-accumulate operations of one inference (sum of fan_in * fan_out).
+    best_validation_score_ : float or None
+        Best validation accuracy seen with early stopping, else ``None``.
+    early_stopped_ : bool
+        Whether early stopping has triggered (and the best parameters were restored).
+
+    Examples
+    --------
+    >>> from neurosim import RateMLP, load_digits_784
+    >>> X, y = load_digits_784("train")
+    >>> model = RateMLP(hidden_layer_sizes=(64,), max_iter=5, random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    """
+
+    op_kind: ClassVar[str] = "multiply-accumulate"
+    uses_labels_for_learning: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (256,),
+        activation: str = "relu",
+        *,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        lr_schedule: str = "constant",
+        lr_step_epochs: int = 5,
+        lr_decay: float = 0.1,
+        momentum: float = 0.9,
+        rho: float = 0.9,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        batch_size: int = 128,
+        max_iter: int = 10,
+        alpha: float = 1e-4,
+        dropout: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        tol: float = 1e-4,
+        dtype: str = "float32",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.lr_step_epochs = lr_step_epochs
+        self.lr_decay = lr_decay
+        self.momentum = momentum
+        self.rho = rho
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.dropout = dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters --------------------------------------------------------------------------
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise ValueError(
+                f"hidden_layer_sizes must be an int or a tuple of ints, got {sizes!r}"
+            ) from None
+        if not all(isinstance(s, numbers.Integral) and s > 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must hold positive ints, got {sizes!r}")
+        return tuple(int(s) for s in sizes)
+
+    def _check_params(self) -> None:
+        """Raise ``ValueError`` naming the first hyperparameter that is out of range."""
+        self._hidden_sizes()
+
+        def choice(name: str, options: Sequence[str]) -> None:
+            if getattr(self, name) not in options:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, options))}, "
+                    f"got {getattr(self, name)!r}"
+                )
+
+        def positive_int(name: str) -> None:
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+        def in_range(name: str, low: float, high: float, *, high_closed: bool = False) -> None:
+            value = getattr(self, name)
+            ok = (
+                isinstance(value, numbers.Real)
+                and low <= value
+                and (value <= high if high_closed else value < high)
+            )
+            if not ok:
+                bracket = "]" if high_closed else ")"
+                raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+
+        choice("activation", ACTIVATIONS)
+        choice("optimizer", tuple(OPTIMIZERS))
+        choice("lr_schedule", LR_SCHEDULES)
+        choice("dtype", ("float32", "float64"))
+        for name in ("batch_size", "max_iter", "lr_step_epochs", "n_iter_no_change"):
+            positive_int(name)
+        if self.learning_rate is not None and not (
+            isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0
+        ):
+            raise ValueError(f"learning_rate must be positive or None, got {self.learning_rate!r}")
+        in_range("alpha", 0.0, math.inf)
+        in_range("tol", 0.0, math.inf)
+        in_range("lr_decay", 0.0, 1.0, high_closed=True)
+        in_range("dropout", 0.0, 1.0)
+        in_range("validation_fraction", 0.0, 1.0)
+        if self.early_stopping and self.validation_fraction <= 0:
+            raise ValueError("early_stopping needs validation_fraction > 0 or a validation set")
+
+    # -- fitting -----------------------------------------------------------------------------
+    def _initialize(self, n_features: int) -> None:
+        """Create the network, optimizer and random generator; reset learned attributes."""
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._rng = np.random.default_rng(seed)
+        self._split_seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        sizes = (n_features, *self._hidden_sizes(), len(self.classes_))
+        self._net = _Network(sizes, self.activation, self.dtype)
+        self._net.initialize(self._rng)
+        self._optimizer = self._make_optimizer()
+        self.n_ops_per_sample_ = int(self._net.n_coef)
+        self.n_iter_ = 0
+        self.loss_ = math.nan
+        self.history_ = []
+        self.best_validation_score_ = None
+        self.early_stopped_ = False
+        self._best_params = None
+        self._no_improvement = 0
+
+    def _make_optimizer(self) -> Optimizer:
+        return make_optimizer(
+            self.optimizer,
+            [self._net.params],
+            self.learning_rate,
+            momentum=self.momentum,
+            rho=self.rho,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _validation_data(
+        self, X: np.ndarray, y: np.ndarray, X_val: Any, y_val: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Training and validation sets: inputs in the model dtype, labels as class indices."""
+        X = np.asarray(X, dtype=self.dtype)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give both X_val and y_val, or neither")
+        if X_val is not None:
+            X_val, y_val = self._validate_X_y(X_val, _label_vector(self, y_val), reset=False)
+            y_val = self._encode_labels(y_val, reset=False)
+        elif self.early_stopping:
+            X, X_val, y, y_val = train_test_split(
+                X,
+                y,
+                test_size=self.validation_fraction,
+                stratify=y,
+                random_state=self._split_seed,
+            )
+        return X, y, X_val, y_val
+
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> RateMLP:
+        """Train from a fresh initialization for ``max_iter`` epochs (or until early stopping).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels (any labels scikit-learn accepts, strings included).
+        X_val, y_val : array-like, optional
+            Validation set: its accuracy is recorded in ``history_`` each epoch and, with
+            ``early_stopping=True``, decides when to stop.
+
+        Returns
+        -------
+        RateMLP
+            The fitted model.
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, _label_vector(self, y), reset=True)
+        y = self._encode_labels(y, reset=True)
+        self._initialize(X.shape[1])
+        data = self._validation_data(X, y, X_val, y_val)
+        for _ in range(self.max_iter):
+            self._run_epoch(*data)
+            if self.early_stopped_:
+                break
+        return self
+
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any,
+        classes: Any = None,
+        X_val: Any = None,
+        y_val: Any = None,
+    ) -> RateMLP:
+        """Train for one epoch over ``X``, continuing from the current parameters.
+
+        The first call initializes the model (all later labels must be among the first
+        call's ``classes``, or, without it, the first call's labels). Learning-rate schedules
+        and early stopping count these epochs like :meth:`fit`'s. Once early stopping has
+        triggered, ``early_stopped_`` is True and the best parameters are restored; the
+        caller stops calling (further calls keep training, with the patience counter reset).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, optional
+            Every class label; used on the first call only (later it must match).
+        X_val, y_val : array-like, optional
+            Validation set, as in :meth:`fit`.
+
+        Returns
+        -------
+        RateMLP
+            The updated model.
+        """
+        first = not hasattr(self, "_net")
+        if first:
+            self._check_params()
+        X, y = self._validate_X_y(X, _label_vector(self, y), reset=first)
+        if first:
+            y = self._encode_labels(y, reset=True, classes=classes)
+            self._initialize(X.shape[1])
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the classes "
+                    f"{self.classes_.tolist()} fixed at the first call"
+                )
+            y = self._encode_labels(y, reset=False)
+        self._run_epoch(*self._validation_data(X, y, X_val, y_val))
+        return self
+
+    def _lr_at(self, epoch: float) -> float:
+        """Learning rate after ``epoch`` (fractional) epochs under the schedule."""
+        initial = (
+            OPTIMIZERS[self.optimizer].default_learning_rate
+            if self.learning_rate is None
+            else float(self.learning_rate)
+        )
+        if self.lr_schedule == "step":
+            return initial * self.lr_decay ** (int(epoch) // self.lr_step_epochs)
+        if self.lr_schedule == "cosine":
+            return initial * 0.5 * (1.0 + math.cos(math.pi * min(epoch / self.max_iter, 1.0)))
+        return initial
+
+    def _run_epoch(
+        self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None
+    ) -> None:
+        """One shuffled pass over ``(X, y)``, then the history record and early stopping."""
+        net, optimizer = self._net, self._optimizer
+        n_samples = len(X)
+        batch_size = min(self.batch_size, n_samples)
+        n_batches = math.ceil(n_samples / batch_size)
+        batch = net.prepare(batch_size, self.dropout > 0)
+        epoch = self.n_iter_
+        started = time.perf_counter()
+        order = self._rng.permutation(n_samples)
+        total_loss = 0.0
+        with progress_bar(n_samples, self.verbose, f"epoch {epoch + 1}", unit="img") as bar:
+            for index in range(n_batches):
+                rows = order[index * batch_size : (index + 1) * batch_size]
+                xb = batch[: len(rows)]
+                np.take(X, rows, axis=0, out=xb, mode="clip")  # "clip": no bounds checks
+                optimizer.learning_rate = self._lr_at(epoch + index / n_batches)
+                loss = net.loss_and_gradient(xb, y[rows], self.alpha, self.dropout, self._rng)
+                optimizer.step([net.grads])
+                total_loss += loss * len(rows)
+                bar.update(len(rows))
+        elapsed = time.perf_counter() - started
+
+        self.n_iter_ += 1
+        self.loss_ = total_loss / n_samples
+        previous = self.history_[-1] if self.history_ else {"examples_seen": 0, "wall_time": 0.0}
+        val_accuracy = None
+        if X_val is not None:
+            val_accuracy = float(np.mean(np.argmax(net.logits(X_val), axis=1) == y_val))
+        self.history_.append(
+            {
+                "epoch": self.n_iter_,
+                "examples_seen": previous["examples_seen"] + n_samples,
+                "wall_time": previous["wall_time"] + elapsed,
+                "loss": float(self.loss_),
+                "val_accuracy": val_accuracy,
+            }
+        )
+        logger.info(
+            "epoch %d: loss %.5f, validation accuracy %s, %.2f s",
+            self.n_iter_,
+            self.loss_,
+            "n/a" if val_accuracy is None else f"{val_accuracy:.4f}",
+            elapsed,
+        )
+        if self.early_stopping and val_accuracy is not None:
+            self._update_early_stopping(val_accuracy)
+
+    def _update_early_stopping(self, val_accuracy: float) -> None:
+        best = self.best_validation_score_
+        if best is None or val_accuracy > best + self.tol:
+            self.best_validation_score_ = val_accuracy
+            self._best_params = self._net.params.copy()
+            self._no_improvement = 0
+            return
+        self._no_improvement += 1
+        if self._no_improvement >= self.n_iter_no_change:
+            self._net.params[...] = self._best_params
+            self.early_stopped_ = True
+            self._no_improvement = 0
+            logger.info(
+                "early stopping after epoch %d; restored the best epoch (accuracy %.4f)",
+                self.n_iter_,
+                best,
+            )
+
+    # -- prediction --------------------------------------------------------------------------
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, views into the flat parameter buffer."""
+        check_is_fitted(self)
+        return self._net.coefs
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, views into the flat parameter buffer."""
+        check_is_fitted(self)
+        return self._net.intercepts
+
+    def _logits(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return self._net.logits(self._validate_X(X, reset=False))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Logits (output-layer values before the softmax).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            For two classes, the logit difference ``z[:, 1] - z[:, 0]``: positive means
+            ``classes_[1]`` (scikit-learn's binary convention).
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)  # first: raises NotFittedError before classes_ is looked up
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (softmax of the logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of the class probabilities, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._logits(X), axis=1)
+
+    # -- persistence -------------------------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {f"coef_{i}": coef for i, coef in enumerate(self._net.coefs)}
+        arrays.update({f"intercept_{i}": b for i, b in enumerate(self._net.intercepts)})
+        arrays.update(
+            {f"optimizer_{key}": value for key, value in self._optimizer.state_arrays().items()}
+        )
+        if self._best_params is not None:
+            arrays["best_params"] = self._best_params
+        attributes = {
+            "n_iter": self.n_iter_,
+            "loss": self.loss_,
+            "best_validation_score": self.best_validation_score_,
+            "early_stopped": self.early_stopped_,
+            "no_improvement": self._no_improvement,
+            "optimizer_steps": self._optimizer.t,
+            "rng_state": self._rng.bit_generator.state,
+            "split_seed": self._split_seed,
+        }
+        return arrays, attributes
+
+    def _set_state(self, arrays: dict[str, np.ndarray], attributes: dict[str, Any]) -> None:
+        try:
+            self._restore(arrays, attributes)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(
+                f"model file has a missing or inconsistent entry: {error!r}"
+            ) from error
+
+    def _restore(self, arrays: dict[str, np.ndarray], attributes: dict[str, Any]) -> None:
+        self.hidden_layer_sizes = self._hidden_sizes()  # JSON turned the tuple into a list
+        self._check_params()
+        sizes = (self.n_features_in_, *self._hidden_sizes(), len(self.classes_))
+        net = _Network(sizes, self.activation, self.dtype)
+        expected = {f"coef_{i}": coef for i, coef in enumerate(net.coefs)}
+        expected.update({f"intercept_{i}": b for i, b in enumerate(net.intercepts)})
+        for key, target in expected.items():
+            if key not in arrays:
+                raise ModelFileError(f"model file lacks the array {key!r}")
+            if arrays[key].shape != target.shape:
+                raise ModelFileError(
+                    f"array {key!r} has shape {arrays[key].shape}, expected {target.shape} "
+                    f"for layer sizes {sizes}"
+                )
+            target[...] = arrays[key]
+        self._net = net
+        self._optimizer = self._make_optimizer()
+        prefix = "optimizer_"
+        state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        try:
+            self._optimizer.load_state(state, attributes["optimizer_steps"])
+        except (KeyError, ValueError) as error:
+            raise ModelFileError(
+                f"model file has missing or bad optimizer state: {error}"
+            ) from error
+        best = arrays.get("best_params")
+        if best is not None and best.shape != net.params.shape:
+            raise ModelFileError(
+                f"array 'best_params' has shape {best.shape}, expected {net.params.shape}"
+            )
+        self._rng = np.random.Generator(np.random.PCG64())
+        self._rng.bit_generator.state = attributes["rng_state"]
+        self._best_params = None if best is None else best.astype(net.dtype)
+        self._split_seed = int(attributes["split_seed"])
+        self.n_ops_per_sample_ = int(net.n_coef)
+        self.n_iter_ = int(attributes["n_iter"])
+        self.loss_ = float(attributes["loss"])
+        self.best_validation_score_ = attributes["best_validation_score"]
+        self.early_stopped_ = bool(attributes["early_stopped"])
+        self._no_improvement = int(attributes["no_improvement"])
