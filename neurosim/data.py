@@ -313,10 +313,10 @@ def load_digits_784(
 ) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled handwritten digits, reshaped to MNIST's 28x28 format.
 
-    The 1,797 8x8 images (values 0-16) are scaled to [0, 1], enlarged 3x to 24x24 by bilinear
+    The 1,797 8x8 images (values 0-16) are scaled to [0, 1], enlarged 2.5x to 20x20 by bilinear
     interpolation (``scipy.ndimage.zoom``, order 1), clipped to [0, 1] and centred in a 28x28
-    frame with a 2-pixel blank border, like MNIST's digits in their 28x28 box. The split is
-    stratified and seeded, so train and test never overlap.
+    frame with a 4-pixel blank border, as MNIST's digits sit in a 20x20 box inside 28x28.
+    The split is stratified and seeded, so train and test never overlap.
 
     Parameters
     ----------
@@ -338,9 +338,9 @@ def load_digits_784(
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     digits = load_digits()
     small = digits.images.astype(np.float32) / np.float32(16.0)
-    large = np.clip(zoom(small, (1, 3, 3), order=1), 0.0, 1.0)
+    large = np.clip(zoom(small, (1, 2.5, 2.5), order=1), 0.0, 1.0)
     framed = np.zeros((len(small), 28, 28), dtype=np.float32)
-    framed[:, 2:26, 2:26] = large
+    framed[:, 4:24, 4:24] = large
     X = framed.reshape(len(small), -1)
     y = digits.target.astype(np.int64)
     if split == "all":

@@ -555,8 +555,8 @@ def test_digits_all(digits_all):
     assert sorted(np.unique(y).tolist()) == list(range(10))
     frame = X.reshape(-1, 28, 28)
     border = np.ones((28, 28), bool)
-    border[2:26, 2:26] = False
-    assert np.all(frame[:, border] == 0)  # the 2-pixel blank border
+    border[4:24, 4:24] = False
+    assert np.all(frame[:, border] == 0)  # the 4-pixel blank border (20x20 box, as in MNIST)
 
 
 def test_digits_train_test_partition_the_data(digits_all):

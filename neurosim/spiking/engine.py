@@ -36,7 +36,7 @@ import numpy as np
 
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = ["ChunkResult", "Recording", "STDPEngine", "build_cache_dir"]
+__all__ = ["ChunkResult", "Recording", "STDPEngine", "build_cache_dir", "stdp_synapse_equations"]
 
 # Network state that is carried from one chunk to the next: (group, variable, state key).
 _NEURON_STATE = (
@@ -75,6 +75,30 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def stdp_synapse_equations(input_delays: bool) -> tuple[str, str, str]:
+    """Model, on_pre and on_post code of the plastic input -> excitatory synapses.
+
+    Triplet-trace STDP of the original: a presynaptic spike depresses by ``nu_pre * post1``;
+    a postsynaptic spike potentiates by ``nu_post * pre * post2`` with ``post2`` read before
+    the spike resets it to 1 (Brian2 runs synaptic code before resets). Weights stay in
+    [0, w_max]; everything is gated by the excitatory group's ``plastic`` flag. Without input
+    delays the presynaptic trace ``pre`` is a variable of the input group (identical for all
+    synapses of an input neuron); with delays it is per synapse and event-driven.
+    """
+    depress = "w = clip(w - plastic_post * nu_pre * post1_post, 0, w_max)"
+    if input_delays:
+        return (
+            "w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
+            f"ge_post += w\npre = 1\n{depress}",
+            "w = clip(w + plastic_post * nu_post * pre * post2_post, 0, w_max)",
+        )
+    return (
+        "w : 1",
+        f"ge_post += w\n{depress}",
+        "w = clip(w + plastic_post * nu_post * pre_pre * post2_post, 0, w_max)",
+    )
 
 
 @dataclass
@@ -193,6 +217,9 @@ class STDPEngine:
         images = b2.TimedArray(np.zeros((self.chunk_windows, n_in)), dt=1 * b2.ms, name="images")
         ns["images"] = images
         ns["stop_when"] = stop_when
+        # One named clock for all window-boundary work keeps generated code (and so the
+        # compiled build) identical from one construction to the next.
+        boundary = b2.Clock(dt=window, name="window_clock")
 
         ctl = b2.NeuronGroup(
             1,
@@ -211,13 +238,13 @@ class STDPEngine:
         ctl.run_regularly(
             """accepted = has_previous * int(total >= min_spikes or intensity >= max_intensity)
             example = example + accepted
-            intensity = accepted * intensity_start + (has_previous - accepted) * (intensity + 1) + (1 - has_previous) * intensity
+            intensity += (has_previous - accepted) - accepted * (intensity - intensity_start)
             has_previous = 1
             total = 0
             input_spikes = 0
             inh_spikes = 0
             stopped = stop_when(int(example >= n_valid))""",
-            dt=window,
+            clock=boundary,
             when="start",
             order=1,
             name="ctl_decide",
@@ -240,7 +267,7 @@ class STDPEngine:
         inp.intensity = b2.linked_var(ctl, "intensity", index=np.zeros(n_in, dtype=int))
         inp.run_regularly(
             "rate = images(example * ms, i) * max_pixel_rate * intensity",
-            dt=window,
+            clock=boundary,
             when="start",
             order=2,
             name="inp_rates",
@@ -248,7 +275,8 @@ class STDPEngine:
 
         exc = b2.NeuronGroup(
             n,
-            """dv/dt = ((v_rest_exc - v) + ge * (e_exc_exc - v) + gi * (e_inh_exc - v)) / tau_exc : volt (unless refractory)
+            """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
+            i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
             dge/dt = -ge / tau_ge : 1
             dgi/dt = -gi / tau_gi : 1
             dtheta/dt = -plastic * theta / tau_theta : volt
@@ -269,10 +297,12 @@ class STDPEngine:
             name="exc",
             namespace=ns,
         )
-        exc.run_regularly("count = 0\nw_sum = 0", dt=window, when="start", order=2, name="exc_clear")
+        exc.run_regularly(
+            "count = 0\nw_sum = 0", clock=boundary, when="start", order=2, name="exc_clear"
+        )
         exc.run_regularly(
             "norm = plastic * w_sum_target / (w_sum + 1e-12) + (1 - plastic)",
-            dt=window,
+            clock=boundary,
             when="start",
             order=4,
             name="exc_norm",
@@ -280,7 +310,8 @@ class STDPEngine:
 
         inh = b2.NeuronGroup(
             n,
-            """dv/dt = ((v_rest_inh - v) + ge * (e_exc_inh - v) + gi * (e_inh_inh - v)) / tau_inh : volt (unless refractory)
+            """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
+            i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
             dge/dt = -ge / tau_ge : 1
             dgi/dt = -gi / tau_gi : 1""",
             threshold="v > v_thresh_inh",
@@ -291,31 +322,13 @@ class STDPEngine:
             namespace=ns,
         )
 
-        depress = "w = clip(w - plastic_post * nu_pre * post1_post, 0, w_max)"
-        potentiate = "w = clip(w + plastic_post * nu_post * {pre} * post2_post, 0, w_max)"
-        if self.input_delays:
-            syn = b2.Synapses(
-                inp,
-                exc,
-                "w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
-                on_pre=f"ge_post += w\npre = 1\n{depress}",
-                on_post=potentiate.format(pre="pre"),
-                name="syn",
-                namespace=ns,
-            )
-        else:
-            syn = b2.Synapses(
-                inp,
-                exc,
-                "w : 1",
-                on_pre=f"ge_post += w\n{depress}",
-                on_post=potentiate.format(pre="pre_pre"),
-                name="syn",
-                namespace=ns,
-            )
+        model, on_pre, on_post = stdp_synapse_equations(self.input_delays)
+        syn = b2.Synapses(inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns)
         syn.connect(i=np.repeat(np.arange(n_in), n), j=np.tile(np.arange(n), n_in))
-        syn.run_regularly("w_sum_post += w", dt=window, when="start", order=3, name="syn_sum")
-        syn.run_regularly("w = w * norm_post", dt=window, when="start", order=5, name="syn_scale")
+        syn.run_regularly("w_sum_post += w", clock=boundary, when="start", order=3, name="syn_sum")
+        syn.run_regularly(
+            "w = w * norm_post", clock=boundary, when="start", order=5, name="syn_scale"
+        )
 
         exc_inh = b2.Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns)
         exc_inh.connect(j="i")
@@ -330,15 +343,31 @@ class STDPEngine:
         inh_ctl.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
 
         count_mon = b2.StateMonitor(
-            exc, "count", record=True, dt=window, when="start", order=0, name="count_mon"
+            exc, "count", record=True, clock=boundary, when="start", order=0, name="count_mon"
         )
         ctl_mon = b2.StateMonitor(
-            ctl, ["total", "example", "intensity", "input_spikes", "inh_spikes"], record=0, dt=window, when="start", order=0,
+            ctl,
+            ["total", "example", "intensity", "input_spikes", "inh_spikes"],
+            record=0,
+            clock=boundary,
+            when="start",
+            order=0,
             name="ctl_mon",
         )
         objects = dict(
-            images=images, ctl=ctl, inp=inp, exc=exc, inh=inh, syn=syn, exc_inh=exc_inh,
-            inh_exc=inh_exc, exc_ctl=exc_ctl, inp_ctl=inp_ctl, inh_ctl=inh_ctl, count_mon=count_mon, ctl_mon=ctl_mon,
+            images=images,
+            ctl=ctl,
+            inp=inp,
+            exc=exc,
+            inh=inh,
+            syn=syn,
+            exc_inh=exc_inh,
+            inh_exc=inh_exc,
+            exc_ctl=exc_ctl,
+            inp_ctl=inp_ctl,
+            inh_ctl=inh_ctl,
+            count_mon=count_mon,
+            ctl_mon=ctl_mon,
         )
         if self.record_neurons is not None:
             for name in ("inp", "exc", "inh"):
@@ -497,7 +526,9 @@ class STDPEngine:
             ]
             os.environ["NEUROSIM_SEED"] = str(int(seed))
             b2.device.run(
-                directory=str(self._build_dir), results_directory=results, with_output=False,
+                directory=str(self._build_dir),
+                results_directory=results,
+                with_output=False,
                 run_args=args,
             )
             return self._collect(objects)
@@ -559,7 +590,10 @@ class STDPEngine:
                     for name in ("inp", "exc", "inh")
                 },
                 state_t=np.asarray(objects["state_mon"].t_),
-                state={var: np.asarray(getattr(objects["state_mon"], f"{var}_")) for var in ("v", "theta")},
+                state={
+                    var: np.asarray(getattr(objects["state_mon"], f"{var}_"))
+                    for var in ("v", "theta")
+                },
                 state_neurons=np.asarray(self.record_neurons),
             )
         return state, result, recording

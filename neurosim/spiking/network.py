@@ -23,6 +23,7 @@ __all__ = ["STDPNetwork"]
 logger = logging.getLogger(__name__)
 
 _PHASE_TRAIN, _PHASE_LABEL, _PHASE_PREDICT = 0, 1, 2
+_ENGINES: dict[tuple[str, str], STDPEngine] = {}
 _ALLOWED_UNITS = {name: getattr(units, name) for name in ("mV", "volt", "ms", "second", "Hz")}
 
 
@@ -145,19 +146,20 @@ class STDPNetwork(NeuroClassifier):
         )
 
     def _engine(self, record_neurons: tuple[int, ...] | None = None, windows: int | None = None):
-        key = (record_neurons, windows)
-        cache = self.__dict__.setdefault("_engines", {})
-        if key not in cache:
-            cache[key] = STDPEngine(
-                self.n_features_in_,
-                self.n_neurons,
-                self.network_params(),
-                device=self.device,
-                input_delays=self.input_delays,
-                chunk_windows=windows or self.chunk_size,
-                record_neurons=record_neurons,
-            )
-        return cache[key]
+        """The engine for this configuration, shared by all models in the process.
+
+        Sharing keeps one compiled build active instead of regenerating it per model.
+        """
+        engine = STDPEngine(
+            self.n_features_in_,
+            self.n_neurons,
+            self.network_params(),
+            device=self.device,
+            input_delays=self.input_delays,
+            chunk_windows=windows or self.chunk_size,
+            record_neurons=record_neurons,
+        )
+        return _ENGINES.setdefault((self.device, engine.build_key()), engine)
 
     def _check_params(self) -> None:
         if int(self.n_neurons) < 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from brian2 import Hz, Quantity, mV, ms
+from brian2 import Hz, Quantity, ms, mV
 
 __all__ = ["DiehlCookParams", "preset"]
 

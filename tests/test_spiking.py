@@ -1,0 +1,253 @@
+"""Tests of the Diehl & Cook spiking network: rule, protocol, readout and the estimator.
+
+Engine-level tests use Brian2's runtime (numpy) device at tiny sizes; one module-scoped model
+is trained with the compiled cpp_standalone engine (compiled once, cached on disk).
+"""
+
+from __future__ import annotations
+
+import brian2 as b2
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from neurosim import STDPNetwork, load_digits_784, load_mnist
+from neurosim.io import ModelFileError
+from neurosim.spiking.engine import STDPEngine, stdp_synapse_equations
+from neurosim.spiking.params import DiehlCookParams, preset
+from neurosim.spiking.readout import assign_neurons, class_scores
+
+
+@pytest.fixture(autouse=True)
+def build_cache(tmp_path_factory, monkeypatch):
+    """Compiled builds go to one cache per test session, shared by its tests."""
+    monkeypatch.setenv("NEUROSIM_BUILD_CACHE", str(tmp_path_factory.getbasetemp() / "builds"))
+
+
+def initial_state(n_input: int, n: int, params: DiehlCookParams, seed: int = 0) -> dict:
+    model = STDPNetwork(n_neurons=n, random_state=seed)
+    model.n_features_in_ = n_input
+    model.seed_ = seed
+    return model._initial_state()
+
+
+# -- the STDP rule -----------------------------------------------------------------------------
+def weight_change(pre_ms: list[float], post_ms: list[float], input_delays: bool) -> float:
+    """Change of one plastic synapse (w = 0.5) for spikes forced at the given times."""
+    b2.device.reinit()
+    b2.device.activate()
+    b2.set_device("runtime")
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = 0.5 * b2.ms
+    p = DiehlCookParams()
+    ns = {
+        name: getattr(p, name)
+        for name in ("tau_pre", "tau_post1", "tau_post2", "nu_pre", "nu_post", "w_max")
+    }
+
+    def spike_at(times):
+        return " or ".join(f"abs(t - {time}*ms) < 0.25*ms" for time in times)
+
+    inp = b2.NeuronGroup(
+        1,
+        "dummy : 1" if input_delays else "dpre/dt = -pre / tau_pre : 1",
+        threshold=spike_at(pre_ms),
+        reset="" if input_delays else "pre = 1",
+        method="exact",
+        namespace=ns,
+    )
+    post = b2.NeuronGroup(
+        1,
+        """dpost1/dt = -post1 / tau_post1 : 1
+        dpost2/dt = -post2 / tau_post2 : 1
+        ge : 1
+        plastic : 1 (shared)""",
+        threshold=spike_at(post_ms),
+        reset="post1 = 1\npost2 = 1",
+        method="exact",
+        namespace=ns,
+    )
+    post.plastic = 1
+    model, on_pre, on_post = stdp_synapse_equations(input_delays)
+    syn = b2.Synapses(inp, post, model, on_pre=on_pre, on_post=on_post, namespace=ns)
+    syn.connect()
+    syn.w = 0.5
+    b2.Network(inp, post, syn).run(60 * b2.ms)
+    return float(syn.w[0]) - 0.5
+
+
+@pytest.mark.parametrize("input_delays", [False, True])
+def test_pre_before_post_potentiates(input_delays):
+    # post at 5 ms primes post2; pre at 10 ms; post at 15 ms potentiates by nu_post*pre*post2
+    change = weight_change([10.0], [5.0, 15.0], input_delays)
+    expected = -1e-4 * np.exp(-5 / 20) + 1e-2 * np.exp(-5 / 20) * np.exp(-10 / 40)
+    assert change > 0
+    assert change == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("input_delays", [False, True])
+def test_post_before_pre_depresses(input_delays):
+    change = weight_change([15.0], [5.0, 10.0], input_delays)
+    assert change < 0
+    assert change == pytest.approx(-1e-4 * np.exp(-5 / 20), rel=1e-6)
+
+
+def test_no_learning_when_not_plastic():
+    # the rule is gated by the plastic flag; checked through the engine below as well
+    _, on_pre, on_post = stdp_synapse_equations(False)
+    assert "plastic_post" in on_pre and "plastic_post" in on_post
+
+
+# -- the presentation protocol (runtime device, tiny network) ---------------------------------
+N_TINY = 6
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_784("train")
+
+
+def tiny_engine(**changes) -> STDPEngine:
+    params = preset(N_TINY).replace(**changes)
+    return STDPEngine(784, N_TINY, params, device="runtime", chunk_windows=3)
+
+
+def test_normalisation_rescales_each_neurons_inputs_to_78(digits):
+    engine = tiny_engine()
+    state = initial_state(784, N_TINY, engine.params)
+    state, result, _ = engine.run_chunk(state, digits[0][:2], intensity=2.0, plastic=True, seed=1)
+    column_sums = state["w"].reshape(784, N_TINY).sum(axis=0)
+    np.testing.assert_allclose(column_sums, 78.0, rtol=1e-9)
+    assert result.n_completed == 2
+
+
+def test_silence_triggers_representation_with_higher_intensity():
+    engine = tiny_engine(max_intensity=4.0)
+    state = initial_state(784, N_TINY, engine.params)
+    blank = np.zeros((1, 784))
+    _, result, _ = engine.run_chunk(state, blank, intensity=2.0, plastic=True, seed=1)
+    np.testing.assert_array_equal(result.intensity, [2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(result.accepted, [False, False, True])  # cap reached
+    assert result.counts.sum() == 0
+    assert result.n_completed == 1 and result.next_intensity == 2.0
+
+
+def test_theta_rises_with_spikes_when_learning_and_is_frozen_otherwise(digits):
+    engine = tiny_engine()
+    state = initial_state(784, N_TINY, engine.params)
+    images = digits[0][:2]
+    learned, result, _ = engine.run_chunk(state, images, intensity=2.0, plastic=True, seed=3)
+    spikes = result.counts[result.accepted].sum(axis=0)
+    assert spikes.sum() > 0
+    rise = learned["exc_theta"] - state["exc_theta"]
+    assert np.all(rise[spikes > 0] > 0)
+    frozen, result, _ = engine.run_chunk(learned, images, intensity=2.0, plastic=False, seed=3)
+    assert result.counts.sum() > 0
+    np.testing.assert_array_equal(frozen["exc_theta"], learned["exc_theta"])
+    np.testing.assert_array_equal(frozen["w"], learned["w"])
+
+
+# -- readout -----------------------------------------------------------------------------------
+def test_assignment_picks_the_class_with_the_highest_mean_response():
+    counts = np.array([[5, 0, 1, 0], [3, 0, 1, 0], [0, 4, 2, 0], [1, 0, 9, 0]], dtype=float)
+    labels = np.array([0, 0, 1, 2])
+    assignments = assign_neurons(counts, labels, n_classes=3)
+    np.testing.assert_array_equal(assignments, [0, 1, 2, -1])  # silent neuron unassigned
+
+
+def test_voting_averages_over_each_class_neurons():
+    assignments = np.array([0, 0, 1, -1])
+    counts = np.array([[2, 4, 1, 50], [0, 0, 7, 50]], dtype=float)
+    scores = class_scores(counts, assignments, n_classes=3)
+    np.testing.assert_allclose(scores, [[3.0, 1.0, 0.0], [0.0, 7.0, 0.0]])
+    assert np.argmax(scores, axis=1).tolist() == [0, 1]
+
+
+def test_assignment_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="matching labels"):
+        assign_neurons(np.zeros((3, 2)), np.zeros(4, dtype=int), 2)
+
+
+# -- the estimator with the compiled engine ---------------------------------------------------
+N_SMALL = 30
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    builds = tmp_path_factory.getbasetemp() / "builds"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEUROSIM_BUILD_CACHE", str(builds))
+        X, y = load_mnist("train")  # a small slice; CI points NEUROSIM_DATA at MNIST
+        model = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=7)
+        model.fit(X[:600], y[:600])
+    return model
+
+
+def test_small_network_clearly_beats_chance(trained):
+    X_test, y_test = load_mnist("test")
+    accuracy = trained.score(X_test[:300], y_test[:300])
+    assert accuracy > 0.35, accuracy  # chance is 0.10
+
+
+def test_fitted_attributes(trained):
+    assert trained.weights_.shape == (784, N_SMALL)
+    np.testing.assert_allclose(trained.weights_.sum(axis=0), 78.0, rtol=1e-6)
+    assert trained.theta_.shape == (N_SMALL,) and trained.theta_.min() >= 0.019
+    assert trained.assignments_.shape == (N_SMALL,)
+    assert trained.n_ops_per_sample_ > 784  # at least the input spikes fan out
+    record = trained.history_[-1]
+    assert record["examples_seen"] == 600
+    assert 0 <= record["retry_fraction"] < 1 and record["wall_time"] > 0
+
+
+def test_save_load_round_trip_reproduces_predictions(trained, tmp_path):
+    X_test, _ = load_digits_784("test")
+    path = trained.save(tmp_path / "snn.npz")
+    loaded = STDPNetwork.load(path)
+    np.testing.assert_array_equal(loaded.weights_, trained.weights_)
+    np.testing.assert_array_equal(loaded.assignments_, trained.assignments_)
+    np.testing.assert_array_equal(loaded.predict(X_test[:60]), trained.predict(X_test[:60]))
+
+
+def test_load_rejects_a_model_of_another_kind(trained, tmp_path):
+    from neurosim import RateMLP
+
+    path = trained.save(tmp_path / "snn.npz")
+    with pytest.raises(ModelFileError, match="STDPNetwork"):
+        RateMLP.load(path)
+
+
+def test_same_seed_gives_the_same_network(digits):
+    X, y = digits
+    first = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=3).fit(X[:80], y[:80])
+    second = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=3).fit(X[:80], y[:80])
+    np.testing.assert_array_equal(first.weights_, second.weights_)
+    np.testing.assert_array_equal(first.theta_, second.theta_)
+
+
+def test_partial_fit_continues_learning(trained, digits):
+    from sklearn.base import clone
+
+    X, y = digits
+    model = clone(trained).set_params(random_state=7)
+    model.partial_fit(X[:50], y[:50])
+    seen = model.examples_seen_
+    before = model.weights_.copy()
+    model.partial_fit(X[50:100], y[50:100])
+    assert model.examples_seen_ == seen + 50
+    assert not np.array_equal(model.weights_, before)
+
+
+def test_errors(trained):
+    with pytest.raises(NotFittedError):
+        STDPNetwork(n_neurons=5).predict(np.zeros((1, 784)))
+    with pytest.raises(ValueError, match=r"\[0, 1\].*255"):
+        trained.predict(np.full((2, 784), 200.0))
+    with pytest.raises(ValueError, match="784 features"):
+        trained.predict(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="NaN"):
+        trained.predict(np.full((2, 784), np.nan))
+    with pytest.raises(ValueError, match="unknown network parameters"):
+        STDPNetwork(params={"nonsense": 1}).network_params()
+    with pytest.raises(ValueError, match="device"):
+        STDPNetwork(device="gpu").fit(np.zeros((2, 784)), [0, 1])
