@@ -36,7 +36,15 @@ import numpy as np
 
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = ["ChunkResult", "Recording", "STDPEngine", "build_cache_dir", "stdp_synapse_equations"]
+__all__ = [
+    "ChunkResult",
+    "Recording",
+    "STDPEngine",
+    "build_cache_dir",
+    "build_layers",
+    "namespace",
+    "stdp_synapse_equations",
+]
 
 # Network state that is carried from one chunk to the next: (group, variable, state key).
 _NEURON_STATE = (
@@ -75,6 +83,99 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def namespace(params: DiehlCookParams) -> dict:
+    """The constants as a Brian2 namespace (names as in :class:`DiehlCookParams`)."""
+    names = {
+        name: getattr(params, name)
+        for name in params.__dataclass_fields__
+        if name not in ("dt", "min_spikes")
+    }
+    names["min_spikes"] = float(params.min_spikes)
+    return names
+
+
+def build_layers(
+    n_input: int,
+    n_neurons: int,
+    params: DiehlCookParams,
+    *,
+    input_delays: bool,
+    input_model: str,
+    input_threshold: str,
+    count_increment: str,
+    extra_namespace: dict | None = None,
+) -> dict:
+    """Create the layers and connections of the network in the active Brian2 device.
+
+    Returns the input group ``inp`` (a ``rate`` per pixel plus ``input_model``), the
+    excitatory and inhibitory groups ``exc`` and ``inh``, the plastic synapses ``syn`` and the
+    fixed ``exc_inh`` (one-to-one) and ``inh_exc`` (to every other neuron) connections.
+    ``count_increment`` is added to an excitatory neuron's ``count`` at each of its spikes;
+    ``extra_namespace`` adds names (functions, arrays) the caller's code refers to.
+    """
+    ns = {**namespace(params), **(extra_namespace or {})}
+    n_in, n = n_input, n_neurons
+    pre_trace = "" if input_delays else "dpre/dt = -pre / tau_pre : 1"
+    inp = b2.NeuronGroup(
+        n_in,
+        f"rate : Hz\n{input_model}\n{pre_trace}",
+        threshold=input_threshold,
+        reset="" if input_delays else "pre = 1",
+        method="euler",
+        name="inp",
+        namespace=ns,
+    )
+
+    exc = b2.NeuronGroup(
+        n,
+        """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
+        i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
+        dge/dt = -ge / tau_ge : 1
+        dgi/dt = -gi / tau_gi : 1
+        dtheta/dt = -plastic * theta / tau_theta : volt
+        dpost1/dt = -post1 / tau_post1 : 1
+        dpost2/dt = -post2 / tau_post2 : 1
+        count : 1
+        w_sum : 1
+        norm : 1
+        plastic : 1 (shared)""",
+        threshold="v > theta - theta_offset + v_thresh_exc",
+        reset=f"""v = v_reset_exc
+        theta += plastic * theta_plus
+        post1 = 1
+        post2 = 1
+        count += {count_increment}""",
+        refractory="refractory_exc",
+        method="euler",
+        name="exc",
+        namespace=ns,
+    )
+
+    inh = b2.NeuronGroup(
+        n,
+        """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
+        i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
+        dge/dt = -ge / tau_ge : 1
+        dgi/dt = -gi / tau_gi : 1""",
+        threshold="v > v_thresh_inh",
+        reset="v = v_reset_inh",
+        refractory="refractory_inh",
+        method="euler",
+        name="inh",
+        namespace=ns,
+    )
+
+    model, on_pre, on_post = stdp_synapse_equations(input_delays)
+    syn = b2.Synapses(inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns)
+    syn.connect(i=np.repeat(np.arange(n_in), n), j=np.tile(np.arange(n), n_in))
+
+    exc_inh = b2.Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns)
+    exc_inh.connect(j="i")
+    inh_exc = b2.Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns)
+    inh_exc.connect(condition="i != j")
+    return dict(inp=inp, exc=exc, inh=inh, syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
 
 
 def stdp_synapse_equations(input_delays: bool) -> tuple[str, str, str]:
@@ -197,21 +298,11 @@ class STDPEngine:
             f"timestep(t, dt) % {steps} <= {self.params.presentation_steps})"
         )
 
-    def _namespace(self) -> dict:
-        p = self.params
-        names = {
-            name: getattr(p, name)
-            for name in p.__dataclass_fields__
-            if name not in ("dt", "min_spikes")
-        }
-        names["min_spikes"] = float(p.min_spikes)
-        return names
-
     def _construct(self, stop_when: b2.Function) -> dict:
         """Create the Brian2 objects in the currently active device."""
         p = self.params
         window = p.presentation_time + p.rest_time
-        ns = self._namespace()
+        ns = namespace(p)
         presenting = self._presenting()
         n_in, n = self.n_input, self.n_neurons
         images = b2.TimedArray(np.zeros((self.chunk_windows, n_in)), dt=1 * b2.ms, name="images")
@@ -250,19 +341,17 @@ class STDPEngine:
             name="ctl_decide",
         )
 
-        pre_trace = "" if self.input_delays else "dpre/dt = -pre / tau_pre : 1"
-        inp = b2.NeuronGroup(
+        layers = build_layers(
             n_in,
-            f"""rate : Hz
-            example : 1 (linked)
-            intensity : 1 (linked)
-            {pre_trace}""",
-            threshold=f"rate > 0*Hz and {presenting} and rand() < rate * dt",
-            reset="" if self.input_delays else "pre = 1",
-            method="euler",
-            name="inp",
-            namespace=ns,
+            n,
+            p,
+            input_delays=self.input_delays,
+            input_model="example : 1 (linked)\nintensity : 1 (linked)",
+            input_threshold=f"rate > 0*Hz and {presenting} and rand() < rate * dt",
+            count_increment=f"int{presenting}",
+            extra_namespace={"images": images},
         )
+        inp, exc, inh, syn = layers["inp"], layers["exc"], layers["inh"], layers["syn"]
         inp.example = b2.linked_var(ctl, "example", index=np.zeros(n_in, dtype=int))
         inp.intensity = b2.linked_var(ctl, "intensity", index=np.zeros(n_in, dtype=int))
         inp.run_regularly(
@@ -271,31 +360,6 @@ class STDPEngine:
             when="start",
             order=2,
             name="inp_rates",
-        )
-
-        exc = b2.NeuronGroup(
-            n,
-            """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
-            i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
-            dge/dt = -ge / tau_ge : 1
-            dgi/dt = -gi / tau_gi : 1
-            dtheta/dt = -plastic * theta / tau_theta : volt
-            dpost1/dt = -post1 / tau_post1 : 1
-            dpost2/dt = -post2 / tau_post2 : 1
-            count : 1
-            w_sum : 1
-            norm : 1
-            plastic : 1 (shared)""",
-            threshold="v > theta - theta_offset + v_thresh_exc",
-            reset=f"""v = v_reset_exc
-            theta += plastic * theta_plus
-            post1 = 1
-            post2 = 1
-            count += int{presenting}""",
-            refractory="refractory_exc",
-            method="euler",
-            name="exc",
-            namespace=ns,
         )
         exc.run_regularly(
             "count = 0\nw_sum = 0", clock=boundary, when="start", order=2, name="exc_clear"
@@ -307,33 +371,10 @@ class STDPEngine:
             order=4,
             name="exc_norm",
         )
-
-        inh = b2.NeuronGroup(
-            n,
-            """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
-            i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
-            dge/dt = -ge / tau_ge : 1
-            dgi/dt = -gi / tau_gi : 1""",
-            threshold="v > v_thresh_inh",
-            reset="v = v_reset_inh",
-            refractory="refractory_inh",
-            method="euler",
-            name="inh",
-            namespace=ns,
-        )
-
-        model, on_pre, on_post = stdp_synapse_equations(self.input_delays)
-        syn = b2.Synapses(inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns)
-        syn.connect(i=np.repeat(np.arange(n_in), n), j=np.tile(np.arange(n), n_in))
         syn.run_regularly("w_sum_post += w", clock=boundary, when="start", order=3, name="syn_sum")
         syn.run_regularly(
             "w = w * norm_post", clock=boundary, when="start", order=5, name="syn_scale"
         )
-
-        exc_inh = b2.Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns)
-        exc_inh.connect(j="i")
-        inh_exc = b2.Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns)
-        inh_exc.connect(condition="i != j")
         exc_ctl = b2.Synapses(exc, ctl, on_pre=f"total_post += int{presenting}", name="exc_ctl")
         exc_ctl.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
         # Spike tallies for counting synaptic events per inference.
@@ -357,12 +398,7 @@ class STDPEngine:
         objects = dict(
             images=images,
             ctl=ctl,
-            inp=inp,
-            exc=exc,
-            inh=inh,
-            syn=syn,
-            exc_inh=exc_inh,
-            inh_exc=inh_exc,
+            **layers,
             exc_ctl=exc_ctl,
             inp_ctl=inp_ctl,
             inh_ctl=inh_ctl,

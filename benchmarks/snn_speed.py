@@ -1,0 +1,125 @@
+"""Seconds per training example: the ports' per-example runtime loop vs neurosim's engine.
+
+Both simulate the same network (the layers come from ``neurosim.spiking.engine.build_layers``,
+without input delays) on the same MNIST images with learning on:
+
+- *runtime loop*, the method of the public Brian2 ports and Brian2's example: Brian2's runtime
+  device (Cython code generation), and per example, from Python: normalise the weights, set the
+  input rates, ``net.run(350 ms)``, read the spike count, re-present with higher intensity if
+  fewer than 5 spikes, set the rates to zero, ``net.run(150 ms)``;
+- *engine*: ``STDPNetwork(device="cpp_standalone")``, the whole protocol compiled, examples fed
+  in chunks.
+
+Warm-up (compilation, the first examples) is excluded from the per-example figures and the
+compile time is reported separately; a second engine run shows that nothing is recompiled.
+Run nothing else heavy beside it. Example::
+
+    python benchmarks/snn_speed.py --sizes 100 400 --loop-examples 60 --engine-examples 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import brian2 as b2
+import numpy as np
+
+from neurosim import STDPNetwork, load_mnist
+from neurosim.spiking import network
+from neurosim.spiking.engine import build_layers
+from neurosim.spiking.params import preset
+
+
+def runtime_loop(images: np.ndarray, n_neurons: int, warmup: int, seed: int) -> list[float]:
+    """Per-example wall times of the ports' method (after ``warmup`` examples)."""
+    b2.device.reinit()
+    b2.device.activate()
+    b2.set_device("runtime")
+    b2.prefs.codegen.target = "cython"
+    b2.defaultclock.dt = 0.5 * b2.ms
+    b2.seed(seed)
+    p = preset(n_neurons)
+    layers = build_layers(
+        images.shape[1],
+        n_neurons,
+        p,
+        input_delays=False,
+        input_model="",
+        input_threshold="rand() < rate * dt",
+        count_increment="1",
+    )
+    exc = layers["exc"]
+    exc.plastic = 1
+    exc.v = p.v_rest_exc + p.v_init_offset
+    exc.theta = p.theta_init
+    layers["inh"].v = p.v_rest_inh + p.v_init_offset
+    rng = np.random.default_rng(seed)
+    n_in = images.shape[1]
+    layers["syn"].w = (rng.random(n_in * n_neurons) + 0.01) * p.w_init_scale
+    net = b2.Network(*layers.values())
+    times = []
+    for index, image in enumerate(images):
+        start = time.perf_counter()
+        intensity = p.intensity_start
+        while True:
+            w = np.asarray(layers["syn"].w[:]).reshape(n_in, n_neurons)
+            layers["syn"].w = (w * (p.w_sum_target / w.sum(axis=0))).ravel()
+            before = np.asarray(exc.count[:]).sum()
+            layers["inp"].rate = image * p.max_pixel_rate * intensity
+            net.run(p.presentation_time)
+            spikes = np.asarray(exc.count[:]).sum() - before
+            layers["inp"].rate = 0 * b2.Hz
+            net.run(p.rest_time)
+            if spikes >= p.min_spikes or intensity >= p.max_intensity:
+                break
+            intensity += 1
+        if index >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def engine_run(images: np.ndarray, n_neurons: int, seed: int) -> tuple[float, float]:
+    """(seconds per example excluding compile, build seconds) of one engine training pass."""
+    network._ENGINES.clear()  # as in a new process: generate code, rebuild what changed
+    model = STDPNetwork(n_neurons=n_neurons, random_state=seed, n_label=1)
+    model.fit(images, np.zeros(len(images), dtype=np.int64))
+    build = model._engine().compile_seconds
+    return (model.history_[-1]["wall_time"] - build) / len(images), build
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
+    parser.add_argument("--loop-examples", type=int, default=60)
+    parser.add_argument("--loop-warmup", type=int, default=5)
+    parser.add_argument("--engine-examples", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    X, _ = load_mnist("train")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(f"commit {commit}, brian2 {b2.__version__}, numpy {np.__version__}, {sys.platform}")
+    header = (
+        f"{'N':>5} {'loop s/ex (median)':>19} {'engine s/ex':>12} {'speed-up':>9} "
+        f"{'build s (1st)':>14} {'build s (2nd)':>14}"
+    )
+    print(header)
+    for n in args.sizes:
+        loop = runtime_loop(X[: args.loop_warmup + args.loop_examples], n, args.loop_warmup, 1)
+        loop_median = statistics.median(loop)
+        per_example, first_build = engine_run(X[: args.engine_examples], n, args.seed)
+        _, second_build = engine_run(X[: args.engine_examples // 4], n, args.seed)
+        print(
+            f"{n:>5} {loop_median:>19.4f} {per_example:>12.4f} {loop_median / per_example:>8.1f}x "
+            f"{first_build:>14.1f} {second_build:>14.1f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
