@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from neurosim import STDPNetwork, load_digits_784, load_mnist
+from neurosim import STDPNetwork, load_digits_784
 from neurosim.io import ModelFileError
 from neurosim.spiking.engine import STDPEngine, stdp_synapse_equations
 from neurosim.spiking.params import DiehlCookParams, preset
@@ -177,16 +177,16 @@ def trained(tmp_path_factory):
     builds = tmp_path_factory.getbasetemp() / "builds"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEUROSIM_BUILD_CACHE", str(builds))
-        X, y = load_mnist("train")  # a small slice; CI points NEUROSIM_DATA at MNIST
+        X, y = load_digits_784("train")
         model = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=7)
-        model.fit(X[:600], y[:600])
+        model.fit(X, y)
     return model
 
 
 def test_small_network_clearly_beats_chance(trained):
-    X_test, y_test = load_mnist("test")
-    accuracy = trained.score(X_test[:300], y_test[:300])
-    assert accuracy > 0.35, accuracy  # chance is 0.10
+    X_test, y_test = load_digits_784("test")
+    accuracy = trained.score(X_test, y_test)
+    assert accuracy > 0.6, accuracy  # chance is 0.10; measured 0.83 with this seed
 
 
 def test_fitted_attributes(trained):
@@ -196,7 +196,7 @@ def test_fitted_attributes(trained):
     assert trained.assignments_.shape == (N_SMALL,)
     assert trained.n_ops_per_sample_ > 784  # at least the input spikes fan out
     record = trained.history_[-1]
-    assert record["examples_seen"] == 600
+    assert record["examples_seen"] == len(load_digits_784("train")[0])
     assert 0 <= record["retry_fraction"] < 1 and record["wall_time"] > 0
 
 
