@@ -216,7 +216,9 @@ class STDPNetwork(NeuroClassifier):
         return int(np.random.SeedSequence([self.seed_, phase, counter]).generate_state(1)[0])
 
     # -- presenting data ---------------------------------------------------------------------
-    def _present(self, X, state, *, plastic, phase, counter_start=0, on_chunk=None, desc=""):
+    def _present(
+        self, X, state, *, plastic, phase, counter_start=0, intensity=None, on_chunk=None, desc=""
+    ):
         """Present every row of ``X`` once (re-presenting silent ones); return per-example data.
 
         Returns ``state`` after the last example, spike counts (n_examples, n_neurons),
@@ -227,7 +229,9 @@ class STDPNetwork(NeuroClassifier):
         counts = np.zeros((n, self.n_neurons))
         events = np.zeros(n)
         windows = np.zeros(n, dtype=np.int64)
-        position, intensity, counter = 0, engine.params.intensity_start, counter_start
+        position, counter = 0, counter_start
+        if intensity is None:
+            intensity = engine.params.intensity_start
         with progress_bar(n, self.verbose, desc, unit="ex") as bar:
             while position < n:
                 images = X[position : position + engine.chunk_windows]
@@ -277,16 +281,7 @@ class STDPNetwork(NeuroClassifier):
         X, y = self._validate_X_y(X, y, reset=True)
         X = self._validate_pixels(X, reset=False)
         y_index = self._encode_labels(y, reset=True)
-        self.seed_ = (
-            int(np.random.SeedSequence().entropy % (2**32))
-            if self.random_state is None
-            else int(self.random_state)
-        )
-        self.state_ = self._initial_state()
-        self.history_ = []
-        self.examples_seen_ = 0
-        self.n_chunks_ = 0
-        self._train_seconds = 0.0
+        self._start_training()
         if self.checkpoint is not None and Path(self.checkpoint).exists():
             self._restore_checkpoint(X)
         self._train(X, X_val, y_val, y, base=0, target=int(self.max_iter) * len(X))
@@ -307,22 +302,37 @@ class STDPNetwork(NeuroClassifier):
         -------
         self
         """
-        if not hasattr(self, "state_"):
+        first_call = not hasattr(self, "state_")
+        if first_call:
             self._check_params()
-            X, y = self._validate_X_y(X, y, reset=True)
+        X, y = self._validate_X_y(X, y, reset=first_call)
+        if first_call:
             self._encode_labels(y, reset=True, classes=classes)
-            self.seed_ = 0 if self.random_state is None else int(self.random_state)
-            self.state_ = self._initial_state()
-            self.history_ = []
-            self.examples_seen_ = 0
-            self.n_chunks_ = 0
-            self._train_seconds = 0.0
-        X, y = self._validate_X_y(X, y, reset=False)
+            self._start_training()
         X = self._validate_pixels(X, reset=False)
         y_index = self._encode_labels(y, reset=False)
         self._train(X, None, None, y, base=self.examples_seen_, target=self.examples_seen_ + len(X))
         self._label(X, y_index)
         return self
+
+    def _start_training(self) -> None:
+        """Fresh network and bookkeeping; the seed is drawn here when random_state is None."""
+        self.seed_ = (
+            int(np.random.SeedSequence().entropy % (2**32))
+            if self.random_state is None
+            else int(self.random_state)
+        )
+        self.state_ = self._initial_state()
+        self.history_ = []
+        self.examples_seen_ = 0
+        self.n_chunks_ = 0
+        self._train_seconds = 0.0
+        self._intensity = self.network_params().intensity_start
+
+    def _run_params(self) -> dict[str, Any]:
+        """Parameters that must match for a checkpoint to be resumed."""
+        free = ("checkpoint", "checkpoint_interval", "verbose", "max_iter")
+        return {k: v for k, v in self.get_params().items() if k not in free}
 
     def _train(self, X, X_val, y_val, y, *, base: int, target: int) -> None:
         """Train on the stream X, X, ... (starting at stream index ``base``) until ``target``."""
@@ -333,6 +343,7 @@ class STDPNetwork(NeuroClassifier):
         def on_chunk(state, result, seen, counter):
             nonlocal last_checkpoint, next_validation, chunk_timer
             self.state_, self.examples_seen_, self.n_chunks_ = state, seen, counter
+            self._intensity = result.next_intensity
             self._train_seconds += time.perf_counter() - chunk_timer
             spikes = result.counts.sum(axis=1)[result.accepted]
             record = {
@@ -366,6 +377,7 @@ class STDPNetwork(NeuroClassifier):
                     plastic=True,
                     phase=_PHASE_TRAIN,
                     counter_start=self.n_chunks_,
+                    intensity=self._intensity,
                     on_chunk=lambda s, r, p, c, o=start: on_chunk(s, r, o + p, c),
                     desc=f"STDP training (pass {(start - base) // len(X) + 1})",
                 )
@@ -400,11 +412,12 @@ class STDPNetwork(NeuroClassifier):
     def _write_checkpoint(self, X: np.ndarray) -> None:
         metadata = {
             "estimator": "STDPNetwork-checkpoint",
-            "params": {k: v for k, v in self.get_params().items() if k != "checkpoint"},
+            "params": self._run_params(),
             "data": self._fingerprint(X),
             "seed": self.seed_,
             "examples_seen": int(self.examples_seen_),
             "n_chunks": int(self.n_chunks_),
+            "intensity": self._intensity,
             "train_seconds": self._train_seconds,
             "history": self.history_,
         }
@@ -412,9 +425,8 @@ class STDPNetwork(NeuroClassifier):
 
     def _restore_checkpoint(self, X: np.ndarray) -> None:
         arrays, metadata = load_arrays(self.checkpoint, required=tuple(self.state_))
-        expected = {k: v for k, v in self.get_params().items() if k != "checkpoint"}
         if metadata.get("estimator") != "STDPNetwork-checkpoint" or metadata.get("params") != (
-            expected
+            self._run_params()
         ):
             raise ModelFileError(
                 f"checkpoint {self.checkpoint} was written with other parameters; delete it or "
@@ -431,6 +443,7 @@ class STDPNetwork(NeuroClassifier):
         self.seed_ = int(metadata["seed"])
         self.examples_seen_ = int(metadata["examples_seen"])
         self.n_chunks_ = int(metadata["n_chunks"])
+        self._intensity = float(metadata["intensity"])
         self._train_seconds = float(metadata["train_seconds"])
         self.history_ = list(metadata["history"])
 
@@ -545,3 +558,4 @@ class STDPNetwork(NeuroClassifier):
         for name in ("examples_seen_", "n_chunks_", "n_ops_per_sample_", "spikes_per_sample_"):
             setattr(self, name, attributes[name])
         self._train_seconds = 0.0
+        self._intensity = self.network_params().intensity_start

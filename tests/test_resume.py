@@ -1,0 +1,111 @@
+"""Checkpoints: a training run killed with SIGKILL resumes to the uninterrupted result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from neurosim import STDPNetwork, load_digits_784
+from neurosim.io import ModelFileError, load_arrays
+from neurosim.spiking.engine import STDPEngine
+
+CONFIG = dict(n_neurons=30, chunk_size=250, random_state=11, max_iter=2)
+N_EXAMPLES = 600  # 2 passes of 3 chunks each
+
+TRAIN_SCRIPT = """
+import sys
+from neurosim import STDPNetwork, load_digits_784
+X, y = load_digits_784("train")
+X, y = X[:{n}], y[:{n}]
+STDPNetwork(**{config}, checkpoint=sys.argv[1], checkpoint_interval=1).fit(X, y)
+"""
+
+
+@pytest.fixture(autouse=True)
+def build_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("NEUROSIM_BUILD_CACHE", str(tmp_path_factory.getbasetemp() / "builds"))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits_784("train")
+    return X[:N_EXAMPLES], y[:N_EXAMPLES]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(digits, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEUROSIM_BUILD_CACHE", str(tmp_path_factory.getbasetemp() / "builds"))
+        return STDPNetwork(**CONFIG).fit(*digits)
+
+
+def assert_same_network(a: STDPNetwork, b: STDPNetwork) -> None:
+    for key in a.state_:
+        np.testing.assert_array_equal(a.state_[key], b.state_[key], err_msg=key)
+    np.testing.assert_array_equal(a.assignments_, b.assignments_)
+    assert a.examples_seen_ == b.examples_seen_ and a.n_chunks_ == b.n_chunks_
+
+
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(digits, uninterrupted, tmp_path):
+    X, y = digits
+    checkpoint = tmp_path / "train.ckpt.npz"
+    total = CONFIG["max_iter"] * len(X)
+    process = subprocess.Popen(
+        [sys.executable, "-c", TRAIN_SCRIPT.format(config=CONFIG, n=N_EXAMPLES), str(checkpoint)],
+        env=os.environ.copy(),
+    )
+    seen = 0
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and process.poll() is None:
+        if checkpoint.exists():
+            seen = load_arrays(checkpoint)[1]["examples_seen"]
+            if seen >= 250:
+                break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "training finished before it could be killed"
+    seen = load_arrays(checkpoint)[1]["examples_seen"]
+    assert 0 < seen < total
+    resumed = STDPNetwork(**CONFIG, checkpoint=checkpoint).fit(X, y)
+    assert_same_network(resumed, uninterrupted)
+    assert resumed.history_[-1]["examples_seen"] == total
+
+
+def test_ctrl_c_writes_a_checkpoint_that_resumes(digits, uninterrupted, tmp_path, monkeypatch):
+    X, y = digits
+    checkpoint = tmp_path / "interrupted.npz"
+    real_run_chunk = STDPEngine.run_chunk
+    calls = {"n": 0}
+
+    def interrupt_on_third_chunk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_run_chunk(self, *args, **kwargs)
+
+    monkeypatch.setattr(STDPEngine, "run_chunk", interrupt_on_third_chunk)
+    model = STDPNetwork(**CONFIG, checkpoint=checkpoint, checkpoint_interval=10**9)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    monkeypatch.setattr(STDPEngine, "run_chunk", real_run_chunk)
+    assert load_arrays(checkpoint)[1]["n_chunks"] == 2
+    resumed = STDPNetwork(**CONFIG, checkpoint=checkpoint).fit(X, y)
+    assert_same_network(resumed, uninterrupted)
+
+
+def test_checkpoint_of_another_configuration_is_refused(digits, tmp_path):
+    X, y = digits
+    checkpoint = tmp_path / "other.npz"
+    small = dict(CONFIG, max_iter=1)
+    STDPNetwork(**small, checkpoint=checkpoint).fit(X[:300], y[:300])
+    with pytest.raises(ModelFileError, match="other parameters"):
+        STDPNetwork(**dict(small, random_state=12), checkpoint=checkpoint).fit(X[:300], y[:300])
+    with pytest.raises(ModelFileError, match="other training data"):
+        STDPNetwork(**small, checkpoint=checkpoint).fit(X[1:301], y[1:301])
