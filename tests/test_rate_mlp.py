@@ -81,7 +81,8 @@ def test_loss_is_cross_entropy_plus_penalty():
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_each_optimizer_decreases_the_loss_and_learns(digits, optimizer):
     X, y, X_test, y_test = digits
-    model = RateMLP((32,), optimizer=optimizer, max_iter=8, random_state=0).fit(X, y)
+    model = RateMLP((32,), optimizer=optimizer, batch_size=32, max_iter=8, random_state=0)
+    model.fit(X, y)
     losses = [record["loss"] for record in model.history_]
     assert losses[-1] < 0.5 * losses[0]
     assert model.score(X_test, y_test) > 0.85

@@ -206,11 +206,11 @@ class _Network:
         by a third. Returns the active column indices, or ``None`` (and ``X`` and the weights
         unchanged) when too few columns are zero for the saving to pay for the gathering.
         """
-        present = (X != 0).any(axis=0)
-        n_active = int(np.count_nonzero(present))
+        present = np.logical_or.reduce(X != 0, axis=0)
+        active = present.nonzero()[0]
+        n_active = len(active)
         if n_active > _COMPACT_MAX_FRACTION * X.shape[1]:
             return X, self.coefs[0], None
-        active = np.flatnonzero(present)
         n, n_out = len(X), self.layer_sizes[1]
         inputs = self._compact_x[: n * n_active].reshape(n, n_active)
         weights = self._compact_w[: n_active * n_out].reshape(n_active, n_out)
@@ -276,22 +276,23 @@ class _Network:
                 inputs.append(z)
 
         # Numerically stable log-softmax: shift by the row maximum before exponentiating.
+        # (ufunc.reduce rather than np.max / np.sum: same result, less per-call overhead.)
         logits, probs = self._z[-1][:n], self._probs[:n]
         row, rows = self._row[:n], self._arange[:n]
-        np.max(logits, axis=1, out=row)
+        np.maximum.reduce(logits, axis=1, out=row)
         logits -= row[:, None]
         np.exp(logits, out=probs)
-        np.sum(probs, axis=1, out=row)
-        loss = np.sum(np.log(row), dtype=np.float64) - np.sum(logits[rows, y], dtype=np.float64)
-        loss /= n
+        np.add.reduce(probs, axis=1, out=row)
         probs /= row[:, None]
+        np.log(row, out=row)
+        loss = (float(np.add.reduce(row)) - float(np.add.reduce(logits[rows, y]))) / n
         probs[rows, y] -= 1
         probs *= 1.0 / n  # d(mean loss) / d(logits)
 
         delta = probs
         for index in range(n_layers - 1, 0, -1):
             np.dot(inputs[index].T, delta, out=self._grad_coefs[index])
-            np.sum(delta, axis=0, out=self._grad_intercepts[index])
+            np.add.reduce(delta, axis=0, out=self._grad_intercepts[index])
             previous = self._deltas[index - 1][:n]
             np.dot(delta, self.coefs[index].T, out=previous)
             if dropout > 0:
@@ -301,7 +302,7 @@ class _Network:
             previous *= derivative
             delta = previous
         # First layer; no gradient with respect to the input.
-        np.sum(delta, axis=0, out=self._grad_intercepts[0])
+        np.add.reduce(delta, axis=0, out=self._grad_intercepts[0])
         if active is None:
             np.dot(inputs[0].T, delta, out=self._grad_coefs[0])
         else:
