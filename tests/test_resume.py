@@ -109,3 +109,27 @@ def test_checkpoint_of_another_configuration_is_refused(digits, tmp_path):
         STDPNetwork(**dict(small, random_state=12), checkpoint=checkpoint).fit(X[:300], y[:300])
     with pytest.raises(ModelFileError, match="other training data"):
         STDPNetwork(**small, checkpoint=checkpoint).fit(X[1:301], y[1:301])
+
+
+CONCURRENT_SCRIPT = """
+import sys
+import numpy as np
+from neurosim import STDPNetwork, load_digits_784
+X, y = load_digits_784("train")
+model = STDPNetwork(n_neurons=30, chunk_size=250, random_state=5).fit(X[:500], y[:500])
+np.save(sys.argv[1], model.weights_)
+"""
+
+
+def test_two_processes_share_one_build_cache_safely(tmp_path, uninterrupted):
+    # ``uninterrupted`` has compiled this configuration into the shared cache; both processes
+    # now regenerate it (under a lock) and simulate at the same time.
+    outputs = [tmp_path / f"weights{k}.npy" for k in range(2)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_SCRIPT, str(out)], env=os.environ.copy())
+        for out in outputs
+    ]
+    assert [process.wait(timeout=600) for process in processes] == [0, 0]
+    first, second = (np.load(out) for out in outputs)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(first.sum(axis=0), 78.0, rtol=1e-6)

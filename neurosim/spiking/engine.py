@@ -19,6 +19,7 @@ builds the same network with Brian2's numpy target and needs no compiler (slow; 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -287,7 +288,7 @@ class STDPEngine:
         self.record_neurons = None if record_neurons is None else tuple(record_neurons)
         self.compile_seconds: float | None = None
         self._objects: dict | None = None
-        self._build_dir: Path | None = None
+        self._binary_dir: Path | None = None
 
     # -- description of the network ----------------------------------------------------------
     def _presenting(self) -> str:
@@ -471,8 +472,14 @@ class STDPEngine:
             )
             self._objects["net"].run(self._duration())
             b2.device.build(directory=str(build_dir), compile=True, run=False)
+            # Run from a private copy of the binary and its data files: another process may
+            # rebuild the shared folder (rewriting those files) while this one simulates.
+            private = Path(tempfile.mkdtemp(prefix="neurosim-build-"))
+            shutil.copy2(build_dir / "main", private / "main")
+            shutil.copytree(build_dir / "static_arrays", private / "static_arrays")
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
         self.compile_seconds = time.perf_counter() - start
-        self._build_dir = build_dir
+        self._binary_dir = private
 
     # -- running -----------------------------------------------------------------------------
     def run_chunk(
@@ -562,7 +569,7 @@ class STDPEngine:
             ]
             os.environ["NEUROSIM_SEED"] = str(int(seed))
             b2.device.run(
-                directory=str(self._build_dir),
+                directory=str(self._binary_dir),
                 results_directory=results,
                 with_output=False,
                 run_args=args,
@@ -570,7 +577,7 @@ class STDPEngine:
             return self._collect(objects)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
-            shutil.rmtree(self._build_dir / results, ignore_errors=True)
+            shutil.rmtree(self._binary_dir / results, ignore_errors=True)
 
     def _monitored(self, monitor: b2.StateMonitor, var: str) -> np.ndarray:
         """A monitored variable as (n_records, n_recorded).
