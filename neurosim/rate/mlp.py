@@ -1,11 +1,14 @@
 """The rate-based neuron: a multilayer perceptron, ``y = f(Wx + b)``, trained by backpropagation.
 
-Speed comes from memory layout, not from tricks in the arithmetic. All weights and biases live
-in one contiguous flat array (weights of every layer first, then the biases), and the layers'
-``coefs_`` / ``intercepts_`` are views into it; the gradient has the same layout. One optimizer
-step is therefore a few in-place numpy operations on one large array. Activations, deltas and
-the mini-batch itself go into buffers allocated once per batch size, matrix products write into
-them with ``np.dot(..., out=...)``, and the gradient with respect to the input is never formed.
+Speed comes from memory layout and from skipping work that is known to be zero. All weights and
+biases live in one contiguous flat array (weights of every layer first, then the biases), and
+the layers' ``coefs_`` / ``intercepts_`` are views into it; the gradient has the same layout.
+One optimizer step is therefore a few in-place numpy operations on one large array.
+Activations, deltas and the mini-batch itself go into buffers allocated once per batch size,
+and matrix products write into them with ``np.dot(..., out=...)``. The gradient with respect to
+the input is never formed, and input columns that are zero throughout a batch (a third of
+MNIST's pixels, for a batch of 128) are left out of the first layer's two matrix products, which
+is exact and shrinks the bulk of the arithmetic by a third.
 """
 
 from __future__ import annotations
