@@ -179,7 +179,7 @@ def test_no_hidden_layer_is_softmax_regression(digits):
 
 
 # -- early stopping ----------------------------------------------------------------------------
-def test_early_stopping_stops_and_restores_best(digits):
+def test_early_stopping_stops_after_patience(digits):
     X, y, _, _ = digits
     model = RateMLP(
         (32,), early_stopping=True, n_iter_no_change=2, tol=0.5, max_iter=50, random_state=0
@@ -187,17 +187,26 @@ def test_early_stopping_stops_and_restores_best(digits):
     # With tol=0.5 no epoch after the first counts as an improvement: stop after 1 + 2 epochs.
     assert model.early_stopped_
     assert model.n_iter_ == 3
-    first = model.history_[0]["val_accuracy"]
-    assert model.best_validation_score_ == first
+    accuracies = [r["val_accuracy"] for r in model.history_]
+    assert model.best_validation_score_ == max(accuracies)
 
 
 def test_early_stopping_restores_parameters_of_best_epoch(digits):
-    X, y, X_test, y_test = digits
-    model = RateMLP(
-        (32,), early_stopping=True, n_iter_no_change=2, tol=0.5, max_iter=50, random_state=0
-    ).fit(X, y, X_val=X_test, y_val=y_test)
-    assert model.n_iter_ == 3
-    assert model.score(X_test, y_test) == pytest.approx(model.history_[0]["val_accuracy"])
+    X, y, _, _ = digits
+    model = RateMLP((8,), early_stopping=True, n_iter_no_change=2, tol=0.1, random_state=0)
+    model.partial_fit(X, y, X_val=X[:50], y_val=y[:50])
+    model.best_validation_score_, model._best_params = None, None
+    # Feed the rule a score sequence, with recognisable parameters at each "epoch".
+    # 0.55 is the best score but no gain above tol: it counts towards stopping, yet its
+    # parameters are the ones restored.
+    for value, score in [(1.0, 0.3), (2.0, 0.5), (3.0, 0.55), (4.0, 0.52)]:
+        assert not model.early_stopped_
+        model._net.params[...] = value
+        model._update_early_stopping(score)
+    assert model.early_stopped_
+    assert model.best_validation_score_ == 0.55
+    assert np.all(model._net.params == 3.0)
+    assert np.all(model.coefs_[0] == 3.0)  # the views see the restored buffer
 
 
 def test_early_stopping_with_partial_fit(digits):

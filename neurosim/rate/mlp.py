@@ -383,7 +383,8 @@ class RateMLP(NeuroClassifier):
         Probability of dropping each hidden unit during training (inverted dropout).
     early_stopping : bool, default False
         Stop when the validation accuracy has not improved by more than ``tol`` for
-        ``n_iter_no_change`` consecutive epochs, and restore the parameters of the best epoch.
+        ``n_iter_no_change`` consecutive epochs, and restore the parameters of the epoch with
+        the highest validation accuracy.
         The validation set is the one passed to :meth:`fit` / :meth:`partial_fit`, or else a
         stratified ``validation_fraction`` of the training data, held out from training.
     validation_fraction : float, default 0.1
@@ -739,13 +740,18 @@ class RateMLP(NeuroClassifier):
             self._update_early_stopping(val_accuracy)
 
     def _update_early_stopping(self, val_accuracy: float) -> None:
+        """Count epochs without a gain above ``tol``; keep the best parameters; stop if due."""
         best = self.best_validation_score_
         if best is None or val_accuracy > best + self.tol:
-            self.best_validation_score_ = val_accuracy
-            self._best_params = self._net.params.copy()
             self._no_improvement = 0
-            return
-        self._no_improvement += 1
+        else:
+            self._no_improvement += 1
+        if best is None or val_accuracy > best:
+            self.best_validation_score_ = val_accuracy
+            if self._best_params is None:
+                self._best_params = self._net.params.copy()
+            else:
+                self._best_params[...] = self._net.params
         if self._no_improvement >= self.n_iter_no_change:
             self._net.params[...] = self._best_params
             self.early_stopped_ = True
@@ -753,7 +759,7 @@ class RateMLP(NeuroClassifier):
             logger.info(
                 "early stopping after epoch %d; restored the best epoch (accuracy %.4f)",
                 self.n_iter_,
-                best,
+                self.best_validation_score_,
             )
 
     # -- prediction --------------------------------------------------------------------------
