@@ -251,3 +251,32 @@ def test_errors(trained):
         STDPNetwork(params={"nonsense": 1}).network_params()
     with pytest.raises(ValueError, match="device"):
         STDPNetwork(device="gpu").fit(np.zeros((2, 784)), [0, 1])
+
+
+def rewrite_model_file(path, change):
+    """Load a model file's arrays and metadata, apply ``change``, save them back."""
+    from neurosim.io import load_arrays, save_arrays
+
+    arrays, metadata = load_arrays(path)
+    change(arrays, metadata)
+    for key in ("format", "format_version"):
+        metadata.pop(key)
+    save_arrays(path, arrays, metadata)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a, m: a.pop("state_w"), "state_w is missing"),
+        (lambda a, m: a.__setitem__("state_exc_theta", np.zeros(3)), "state_exc_theta.*shape"),
+        (lambda a, m: a.pop("assignments_"), "assignments_"),
+        (lambda a, m: m["attributes"].pop("seed_"), "seed_"),
+        (lambda a, m: m.__setitem__("estimator", "RateMLP"), "not a STDPNetwork"),
+    ],
+    ids=["missing weights", "wrong theta shape", "missing assignments", "missing seed", "kind"],
+)
+def test_tampered_model_files_are_refused(trained, tmp_path, change, message):
+    path = trained.save(tmp_path / "snn.npz")
+    rewrite_model_file(path, change)
+    with pytest.raises(ModelFileError, match=message):
+        STDPNetwork.load(path)
