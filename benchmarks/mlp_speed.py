@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -107,16 +108,30 @@ def torch_available() -> bool:
 
 def time_epochs(
     makers: dict[str, Callable[[], Callable]], X: np.ndarray, y: np.ndarray, epochs: int
-) -> dict[str, list[float]]:
-    """Seconds per epoch of each model, in turns; the first (warm-up) epoch is dropped."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds per epoch of each model, in turns; the warm-up epoch is dropped."""
     runners = {name: make() for name, make in makers.items()}
-    times: dict[str, list[float]] = {name: [] for name in runners}
+    wall: dict[str, list[float]] = {name: [] for name in runners}
+    cpu: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(epochs + 1):
         for name, run in runners.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run(X, y)
-            times[name].append(time.perf_counter() - start)
-    return {name: values[1:] for name, values in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return (
+        {name: values[1:] for name, values in wall.items()},
+        {name: values[1:] for name, values in cpu.items()},
+    )
+
+
+def load_line() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    warning = "  <- BUSY MACHINE: figures unreliable" if load > 0.5 * cores else ""
+    return f"load average {load:.1f} on {cores} cores{warning}"
 
 
 def memory_figures(model: str) -> dict[str, float]:
@@ -203,7 +218,10 @@ def main() -> None:
         f"median of {args.epochs} epochs after 1 warm-up\n"
     )
     use_torch = torch_available()
-    header = f"{'threads':>7} {'RateMLP s/ep':>13} {'sklearn s/ep':>13} {'ratio':>6}"
+    print(load_line())
+    header = (
+        f"{'threads':>7} {'RateMLP s/ep':>13} {'sklearn s/ep':>13} {'ratio':>6} {'cpu ratio':>10}"
+    )
     if use_torch:
         header += f" {'torch s/ep':>11} {'ratio':>6}"
     print(header)
@@ -215,16 +233,22 @@ def main() -> None:
             }
             if use_torch:
                 makers["torch"] = lambda threads=threads: make_torch(args.seed, threads)
-            times = time_epochs(makers, X, y, args.epochs)
-        median = {name: statistics.median(values) for name, values in times.items()}
+            wall, cpu = time_epochs(makers, X, y, args.epochs)
+        median = {name: statistics.median(values) for name, values in wall.items()}
+        cpu_median = {name: statistics.median(values) for name, values in cpu.items()}
         line = (
             f"{threads:>7} {median['RateMLP']:>13.3f} {median['sklearn']:>13.3f} "
-            f"{median['RateMLP'] / median['sklearn']:>6.2f}"
+            f"{median['RateMLP'] / median['sklearn']:>6.2f} "
+            f"{cpu_median['RateMLP'] / cpu_median['sklearn']:>10.2f}"
         )
         if use_torch:
             line += f" {median['torch']:>11.3f} {median['RateMLP'] / median['torch']:>6.2f}"
         print(line, flush=True)
-    print("ratio = RateMLP time / other time (below 1: RateMLP is faster)")
+    print(load_line())
+    print(
+        "ratio = RateMLP wall time / other wall time (below 1: RateMLP is faster); cpu ratio: "
+        "the same with process CPU time, less sensitive to other load"
+    )
 
     if not args.no_memory:
         print(
