@@ -32,12 +32,10 @@ __all__ = [
 ]
 
 
-def _check_fraction(name: str, value: float, *, closed_low: bool = True) -> float:
+def _check_fraction(name: str, value: float) -> float:
     value = float(value)
-    low_ok = value >= 0.0 if closed_low else value > 0.0
-    if not (low_ok and value < 1.0):
-        interval = "[0, 1)" if closed_low else "(0, 1)"
-        raise ValueError(f"{name} must be in {interval}, got {value}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
     return value
 
 
@@ -137,7 +135,9 @@ class SGD(Optimizer):
     name = "sgd"
     default_learning_rate = 0.1
 
-    def _update(self, param, grad, scratch, *state):
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, scratch: np.ndarray, *state: np.ndarray
+    ) -> None:
         np.multiply(grad, self.learning_rate, out=scratch)
         param -= scratch
 
@@ -166,7 +166,9 @@ class Momentum(Optimizer):
         super().__init__(params, learning_rate)
         self.momentum = _check_fraction("momentum", momentum)
 
-    def _update(self, param, grad, scratch, velocity):
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, scratch: np.ndarray, velocity: np.ndarray
+    ) -> None:
         velocity *= self.momentum
         velocity += grad
         np.multiply(velocity, self.learning_rate, out=scratch)
@@ -178,7 +180,9 @@ class Nesterov(Momentum):
 
     name = "nesterov"
 
-    def _update(self, param, grad, scratch, velocity):
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, scratch: np.ndarray, velocity: np.ndarray
+    ) -> None:
         velocity *= self.momentum
         velocity += grad
         np.multiply(velocity, self.momentum, out=scratch)
@@ -217,7 +221,9 @@ class RMSprop(Optimizer):
             raise ValueError(f"epsilon must be positive, got {epsilon}")
         self.epsilon = float(epsilon)
 
-    def _update(self, param, grad, scratch, square_avg):
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, scratch: np.ndarray, square_avg: np.ndarray
+    ) -> None:
         square_avg *= self.rho
         np.multiply(grad, grad, out=scratch)
         scratch *= 1.0 - self.rho
@@ -269,7 +275,14 @@ class Adam(Optimizer):
             raise ValueError(f"epsilon must be positive, got {epsilon}")
         self.epsilon = float(epsilon)
 
-    def _update(self, param, grad, scratch, scaled_m, scaled_v):
+    def _update(
+        self,
+        param: np.ndarray,
+        grad: np.ndarray,
+        scratch: np.ndarray,
+        scaled_m: np.ndarray,
+        scaled_v: np.ndarray,
+    ) -> None:
         b1, b2 = self.beta_1, self.beta_2
         root = math.sqrt(1.0 - b2)
         bias_corrected = self.learning_rate * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
