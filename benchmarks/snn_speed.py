@@ -70,10 +70,10 @@ def runtime_loop(images: np.ndarray, n_neurons: int, warmup: int, seed: int) -> 
             layers["syn"].w = (w * (p.w_sum_target / w.sum(axis=0))).ravel()
             before = np.asarray(exc.count[:]).sum()
             layers["inp"].rate = image * p.max_pixel_rate * intensity
-            net.run(p.presentation_time)
+            net.run(p.presentation_time, namespace={})
             spikes = np.asarray(exc.count[:]).sum() - before
             layers["inp"].rate = 0 * b2.Hz
-            net.run(p.rest_time)
+            net.run(p.rest_time, namespace={})
             if spikes >= p.min_spikes or intensity >= p.max_intensity:
                 break
             intensity += 1

@@ -20,6 +20,7 @@ builds the same network with Brian2's numpy target and needs no compiler (slow; 
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import json
 import os
@@ -412,7 +413,9 @@ class STDPEngine:
             objects["state_mon"] = b2.StateMonitor(
                 exc, ["v", "theta"], record=list(self.record_neurons), name="state_mon"
             )
-        objects["net"] = b2.Network(*(obj for key, obj in objects.items() if key != "images"))
+        objects["net"] = b2.Network(
+            *(obj for key, obj in objects.items() if key != "images"), name="net"
+        )
         return objects
 
     # -- building ----------------------------------------------------------------------------
@@ -452,6 +455,23 @@ class STDPEngine:
         )
         return function
 
+    def _claim_device(self, device: str, **options) -> None:
+        """Make ``device`` Brian2's active device, owned by this engine.
+
+        The previous owner's Brian2 objects are dropped first: while they live, Brian2 renames
+        new code objects (``..._1``), which would change the generated code and force a
+        recompilation of an otherwise cached build.
+        """
+        previous = getattr(b2.get_device(), "_neurosim_owner", None)
+        if previous is not None:
+            previous._objects = None
+        self._objects = None
+        b2.device.reinit()  # the device's own references go here
+        gc.collect()
+        b2.device.activate()
+        b2.set_device(device, **options)
+        b2.get_device()._neurosim_owner = self
+
     def _ensure_built(self) -> None:
         """Generate and compile the standalone project (cached on disk), once per process."""
         if self._objects is not None and getattr(b2.get_device(), "_neurosim_owner", None) is self:
@@ -459,10 +479,7 @@ class STDPEngine:
         build_dir = build_cache_dir() / self.build_key()
         start = time.perf_counter()
         with _exclusive_lock(build_dir.with_suffix(".lock")):
-            b2.device.reinit()
-            b2.device.activate()
-            b2.set_device("cpp_standalone", directory=str(build_dir), build_on_run=False)
-            b2.get_device()._neurosim_owner = self
+            self._claim_device("cpp_standalone", directory=str(build_dir), build_on_run=False)
             b2.defaultclock.dt = self.params.dt
             self._objects = self._construct(self._stop_function())
             b2.device.insert_code(
@@ -533,9 +550,7 @@ class STDPEngine:
         return targets
 
     def _run_runtime(self, state, padded, scalars, seed):
-        b2.device.reinit()
-        b2.device.activate()
-        b2.set_device("runtime")
+        self._claim_device("runtime")
         b2.prefs.codegen.target = "numpy"
         b2.defaultclock.dt = self.params.dt
         self._objects = objects = self._construct(self._stop_function())
