@@ -63,7 +63,8 @@ def main() -> None:
         test_start = time.perf_counter()
         accuracy = float(np.mean(model.predict(X_test) == y_test))
         last = model.history_[-1]
-        retry = np.mean([h["retry_fraction"] for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)])
+        this_pass = [h for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)]
+        retry = 1 - len(X) / sum(h["windows"] for h in this_pass)
         record = {
             "commit": commit,
             "neurons": args.neurons,
