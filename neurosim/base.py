@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from neurosim.io import ModelFileError, load_arrays, save_arrays
+from neurosim.io import ModelFileError, fingerprint, load_arrays, save_arrays
 
 __all__ = ["NeuroClassifier", "progress_bar"]
 
@@ -75,6 +75,8 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
 
     op_kind: ClassVar[str]
     uses_labels_for_learning: ClassVar[bool]
+    # Parameters that may differ between an interrupted run and the run resuming it.
+    _RESUME_FREE_PARAMS: ClassVar[tuple[str, ...]] = ("checkpoint", "verbose")
 
     # -- validation --------------------------------------------------------------------------
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
@@ -130,6 +132,27 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
         scores = self.decision_function(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
+    # -- checkpoints -------------------------------------------------------------------------
+    def _run_params(self) -> dict[str, Any]:
+        """Parameters that must match for a checkpoint to be resumed."""
+        return {
+            name: _jsonable(name, value)
+            for name, value in self.get_params().items()
+            if name not in self._RESUME_FREE_PARAMS
+        }
+
+    def _check_checkpoint(self, metadata: dict[str, Any], X: np.ndarray) -> None:
+        """Refuse a checkpoint written by another configuration or for other data."""
+        if metadata.get("run_params") != json.loads(json.dumps(self._run_params())):
+            raise ModelFileError(
+                f"checkpoint {self.checkpoint} was written with other parameters; delete it or "
+                "use the same configuration to resume"
+            )
+        if metadata.get("data") != fingerprint(X):
+            raise ModelFileError(
+                f"checkpoint {self.checkpoint} was written for other training data"
+            )
+
     # -- persistence -------------------------------------------------------------------------
     @abstractmethod
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -139,12 +162,14 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
     def _set_state(self, arrays: dict[str, np.ndarray], attributes: dict[str, Any]) -> None:
         """Restore what :meth:`_get_state` returned; raise ``ModelFileError`` if inconsistent."""
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, extra_metadata: dict | None = None) -> Path:
         """Save the fitted model atomically to an ``.npz`` file (no pickle).
 
         Parameters
         ----------
         path : str or path-like
+        extra_metadata : dict, optional
+            JSON-serialisable entries stored beside the model (e.g. checkpoint bookkeeping).
 
         Returns
         -------
@@ -162,6 +187,7 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "history": self.history_,
             "attributes": attributes,
+            **(extra_metadata or {}),
         }
         return save_arrays(path, {**arrays, "classes_": classes}, metadata)
 

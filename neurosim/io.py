@@ -7,6 +7,7 @@ with ``allow_pickle=False``, so loading a file never executes code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFileError",
     "atomic_write",
+    "fingerprint",
     "load_arrays",
     "save_arrays",
 ]
@@ -63,6 +65,14 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def fingerprint(array: np.ndarray) -> str:
+    """Short SHA-256 of an array's bytes, shape and dtype (to tie a checkpoint to its data)."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.shape}{array.dtype}".encode())
+    digest.update(array.view(np.uint8))
+    return digest.hexdigest()[:16]
 
 
 def _to_plain_array(name: str, value: Any) -> np.ndarray:

@@ -133,3 +133,34 @@ def test_two_processes_share_one_build_cache_safely(tmp_path, uninterrupted):
     first, second = (np.load(out) for out in outputs)
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first.sum(axis=0), 78.0, rtol=1e-6)
+
+
+def test_rate_mlp_resumes_from_its_epoch_checkpoint(digits, tmp_path, monkeypatch):
+    from neurosim import RateMLP
+
+    X, y = digits
+    config = dict(hidden_layer_sizes=(32,), max_iter=4, random_state=3, lr_schedule="cosine")
+    uninterrupted = RateMLP(**config).fit(X, y)
+    checkpoint = tmp_path / "mlp.npz"
+    real_epoch = RateMLP._run_epoch
+    calls = {"n": 0}
+
+    def interrupt_third_epoch(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_epoch(self, *args)
+
+    monkeypatch.setattr(RateMLP, "_run_epoch", interrupt_third_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        RateMLP(**config, checkpoint=checkpoint).fit(X, y)
+    monkeypatch.setattr(RateMLP, "_run_epoch", real_epoch)
+    assert RateMLP.load(checkpoint).n_iter_ == 2
+    resumed = RateMLP(**config, checkpoint=checkpoint, verbose=0).fit(X, y)
+    assert resumed.n_iter_ == 4 and len(resumed.history_) == 4
+    for a, b in zip(resumed.coefs_, uninterrupted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ModelFileError, match="other parameters"):
+        RateMLP(**dict(config, alpha=0.5), checkpoint=checkpoint).fit(X, y)
+    with pytest.raises(ModelFileError, match="other training data"):
+        RateMLP(**config, checkpoint=checkpoint).fit(X[1:], y[1:])

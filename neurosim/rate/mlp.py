@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,7 +31,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from neurosim.base import NeuroClassifier, progress_bar
-from neurosim.io import ModelFileError
+from neurosim.io import ModelFileError, fingerprint, load_arrays
 from neurosim.rate.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 
 __all__ = ["RateMLP"]
@@ -400,6 +402,11 @@ class RateMLP(NeuroClassifier):
         identical results on every run (with the same BLAS thread count).
     verbose : int, default 0
         Show a progress bar per epoch when positive.
+    checkpoint : str or path-like, optional
+        File that :meth:`fit` writes the whole training state to (atomically) after every
+        epoch, and on Ctrl-C the last finished epoch's state is already there. If the file
+        exists when :meth:`fit` starts, training resumes from it and ends exactly as an
+        uninterrupted run would (same parameters and data required; ``verbose`` may differ).
 
     Attributes
     ----------
@@ -464,6 +471,7 @@ class RateMLP(NeuroClassifier):
         dtype: str = "float32",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
+        checkpoint: str | os.PathLike | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -488,6 +496,7 @@ class RateMLP(NeuroClassifier):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint = checkpoint
 
     # -- parameters --------------------------------------------------------------------------
     def _hidden_sizes(self) -> tuple[int, ...]:
@@ -623,11 +632,27 @@ class RateMLP(NeuroClassifier):
         y = self._encode_labels(y, reset=True)
         self._initialize(X.shape[1])
         data = self._validation_data(X, y, X_val, y_val)
-        for _ in range(self.max_iter):
+        if self.checkpoint is not None and Path(self.checkpoint).exists():
+            self._restore_checkpoint(X)
+        while self.n_iter_ < self.max_iter and not self.early_stopped_:
             self._run_epoch(*data)
-            if self.early_stopped_:
-                break
+            if self.checkpoint is not None:
+                self.save(
+                    self.checkpoint,
+                    extra_metadata={"run_params": self._run_params(), "data": fingerprint(X)},
+                )
         return self
+
+    def _restore_checkpoint(self, X: np.ndarray) -> None:
+        """Continue from the state saved in ``checkpoint`` (after checking it fits)."""
+        arrays, metadata = load_arrays(self.checkpoint, required=("classes_",))
+        if metadata.get("estimator") != type(self).__name__:
+            raise ModelFileError(f"{self.checkpoint} is not a {type(self).__name__} checkpoint")
+        self._check_checkpoint(metadata, X)
+        if arrays.pop("classes_").tolist() != np.asarray(self.classes_).tolist():
+            raise ModelFileError(f"checkpoint {self.checkpoint} has other classes")
+        self.history_ = list(metadata["history"])
+        self._set_state(arrays, metadata["attributes"])
 
     def partial_fit(
         self,

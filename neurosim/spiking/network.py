@@ -13,7 +13,7 @@ from brian2 import Quantity, units
 from sklearn.utils.validation import check_is_fitted
 
 from neurosim.base import NeuroClassifier, progress_bar
-from neurosim.io import ModelFileError, load_arrays, save_arrays
+from neurosim.io import ModelFileError, fingerprint, load_arrays, save_arrays
 from neurosim.spiking.engine import STDPEngine
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
@@ -104,6 +104,7 @@ class STDPNetwork(NeuroClassifier):
 
     op_kind = "synaptic event"
     uses_labels_for_learning = False
+    _RESUME_FREE_PARAMS = ("checkpoint", "checkpoint_interval", "verbose", "max_iter")
 
     def __init__(
         self,
@@ -329,11 +330,6 @@ class STDPNetwork(NeuroClassifier):
         self._train_seconds = 0.0
         self._intensity = self.network_params().intensity_start
 
-    def _run_params(self) -> dict[str, Any]:
-        """Parameters that must match for a checkpoint to be resumed."""
-        free = ("checkpoint", "checkpoint_interval", "verbose", "max_iter")
-        return {k: v for k, v in self.get_params().items() if k not in free}
-
     def _train(self, X, X_val, y_val, y, *, base: int, target: int) -> None:
         """Train on the stream X, X, ... (starting at stream index ``base``) until ``target``."""
         last_checkpoint = self.examples_seen_
@@ -404,16 +400,11 @@ class STDPNetwork(NeuroClassifier):
         return float(self.score(X_val, y_val))
 
     # -- checkpoints -------------------------------------------------------------------------
-    def _fingerprint(self, X: np.ndarray) -> str:
-        import hashlib
-
-        return hashlib.sha256(np.ascontiguousarray(X).view(np.uint8)).hexdigest()[:16]
-
     def _write_checkpoint(self, X: np.ndarray) -> None:
         metadata = {
             "estimator": "STDPNetwork-checkpoint",
-            "params": self._run_params(),
-            "data": self._fingerprint(X),
+            "run_params": self._run_params(),
+            "data": fingerprint(X),
             "seed": self.seed_,
             "examples_seen": int(self.examples_seen_),
             "n_chunks": int(self.n_chunks_),
@@ -425,17 +416,9 @@ class STDPNetwork(NeuroClassifier):
 
     def _restore_checkpoint(self, X: np.ndarray) -> None:
         arrays, metadata = load_arrays(self.checkpoint, required=tuple(self.state_))
-        if metadata.get("estimator") != "STDPNetwork-checkpoint" or metadata.get("params") != (
-            self._run_params()
-        ):
-            raise ModelFileError(
-                f"checkpoint {self.checkpoint} was written with other parameters; delete it or "
-                "use the same configuration to resume"
-            )
-        if metadata.get("data") != self._fingerprint(X):
-            raise ModelFileError(
-                f"checkpoint {self.checkpoint} was written for other training data"
-            )
+        if metadata.get("estimator") != "STDPNetwork-checkpoint":
+            raise ModelFileError(f"{self.checkpoint} is not an STDPNetwork training checkpoint")
+        self._check_checkpoint(metadata, X)
         for key, value in self.state_.items():
             if arrays[key].shape != value.shape:
                 raise ModelFileError(f"checkpoint array {key} has shape {arrays[key].shape}")
