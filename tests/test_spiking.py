@@ -280,3 +280,15 @@ def test_tampered_model_files_are_refused(trained, tmp_path, change, message):
     rewrite_model_file(path, change)
     with pytest.raises(ModelFileError, match=message):
         STDPNetwork.load(path)
+
+
+def test_validation_accuracy_is_recorded_at_the_chosen_interval(digits):
+    X, y = digits
+    X_val, y_val = load_digits_784("test")
+    model = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, validation_interval=250, random_state=1)
+    model.fit(X[:500], y[:500], X_val=X_val[:100], y_val=y_val[:100])
+    measured = [h for h in model.history_ if h["val_accuracy"] is not None]
+    seen = [h["examples_seen"] for h in measured]
+    assert seen and seen[0] >= 250 and seen[-1] == 500
+    assert all(h["val_accuracy"] is None for h in model.history_ if h["examples_seen"] < 250)
+    assert all(0.0 <= h["val_accuracy"] <= 1.0 for h in measured)

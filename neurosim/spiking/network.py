@@ -222,14 +222,13 @@ class STDPNetwork(NeuroClassifier):
     ):
         """Present every row of ``X`` once (re-presenting silent ones); return per-example data.
 
-        Returns ``state`` after the last example, spike counts (n_examples, n_neurons),
-        synaptic events per example and windows used per example.
+        Returns ``state`` after the last example, spike counts (n_examples, n_neurons) and
+        synaptic events per example (re-presentations included).
         """
         engine = self._engine()
         n = len(X)
         counts = np.zeros((n, self.n_neurons))
         events = np.zeros(n)
-        windows = np.zeros(n, dtype=np.int64)
         position, counter = 0, counter_start
         if intensity is None:
             intensity = engine.params.intensity_start
@@ -251,7 +250,6 @@ class STDPNetwork(NeuroClassifier):
                     + result.inh_spikes * (self.n_neurons - 1)
                 )
                 np.add.at(events, example[in_range], window_events[in_range])
-                np.add.at(windows, example[in_range], 1)
                 done = example[result.accepted]
                 counts[done] = result.counts[result.accepted]
                 position += result.n_completed
@@ -260,7 +258,7 @@ class STDPNetwork(NeuroClassifier):
                 bar.update(result.n_completed)
                 if on_chunk is not None:
                     on_chunk(state, result, position, counter)
-        return state, counts, events, windows
+        return state, counts, events
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> STDPNetwork:
@@ -388,7 +386,7 @@ class STDPNetwork(NeuroClassifier):
     def _label(self, X: np.ndarray, y_index: np.ndarray) -> None:
         if self.n_label is not None:
             X, y_index = X[: self.n_label], y_index[: self.n_label]
-        _, counts, events, _ = self._present(
+        _, counts, events = self._present(
             X, self.state_, plastic=False, phase=_PHASE_LABEL, desc="assigning labels"
         )
         self.assignments_ = assign_neurons(counts, y_index, len(self.classes_))
@@ -445,7 +443,7 @@ class STDPNetwork(NeuroClassifier):
         """
         check_is_fitted(self, "assignments_")
         X = self._validate_pixels(X, reset=False)
-        _, counts, _, _ = self._present(
+        _, counts, _ = self._present(
             X, self.state_, plastic=False, phase=_PHASE_PREDICT, desc="testing"
         )
         return counts
