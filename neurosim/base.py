@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -87,10 +88,7 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
         """Map labels to indices 0..n_classes-1, learning ``classes_`` when ``reset``."""
         y = np.asarray(y)
         if y.ndim != 1:
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = y.ravel()
-            else:
-                raise ValueError(f"y must be a 1-D array of class labels, got shape {y.shape}")
+            raise ValueError(f"y must be a 1-D array of class labels, got shape {y.shape}")
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y if classes is None else np.asarray(classes))
@@ -104,10 +102,21 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _validate_X_y(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Validate ``X`` and turn ``y`` into a label vector of matching length."""
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y (class labels)")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         X = self._validate_X(X, reset=reset)
         y_array = np.asarray(y)
+        if y_array.ndim == 2 and y_array.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the "
+                "shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y_array = y_array.ravel()
         if len(y_array) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(y_array)} labels")
         return X, y_array

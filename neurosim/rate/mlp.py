@@ -18,14 +18,12 @@ import math
 import numbers
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
-from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -323,24 +321,6 @@ class _Network:
         return float(loss)
 
 
-def _label_vector(estimator: NeuroClassifier, y: Any) -> np.ndarray:
-    """``y`` as an array, with scikit-learn's error for ``None`` and warning for a column."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
-        )
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please change the "
-            "shape of y to (n_samples,), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        return y.ravel()
-    return y
-
-
 class RateMLP(NeuroClassifier):
     """Multilayer perceptron of rate neurons with a softmax output, trained by backpropagation.
 
@@ -597,7 +577,7 @@ class RateMLP(NeuroClassifier):
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
         if X_val is not None:
-            X_val, y_val = self._validate_X_y(X_val, _label_vector(self, y_val), reset=False)
+            X_val, y_val = self._validate_X_y(X_val, y_val, reset=False)
             y_val = self._encode_labels(y_val, reset=False)
         elif self.early_stopping:
             X, X_val, y, y_val = train_test_split(
@@ -628,7 +608,7 @@ class RateMLP(NeuroClassifier):
             The fitted model.
         """
         self._check_params()
-        X, y = self._validate_X_y(X, _label_vector(self, y), reset=True)
+        X, y = self._validate_X_y(X, y, reset=True)
         y = self._encode_labels(y, reset=True)
         self._initialize(X.shape[1])
         data = self._validation_data(X, y, X_val, y_val)
@@ -687,7 +667,7 @@ class RateMLP(NeuroClassifier):
         first = not hasattr(self, "_net")
         if first:
             self._check_params()
-        X, y = self._validate_X_y(X, _label_vector(self, y), reset=first)
+        X, y = self._validate_X_y(X, y, reset=first)
         if first:
             y = self._encode_labels(y, reset=True, classes=classes)
             self._initialize(X.shape[1])
