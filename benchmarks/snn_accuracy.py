@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import subprocess
 import time
@@ -34,6 +35,8 @@ def main() -> None:
     parser.add_argument("--inhibition", type=float, default=None, help="override w_inh_exc")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/snn_accuracy.jsonl"))
     args = parser.parse_args()
+    logging.basicConfig(format="%(asctime)s %(message)s")
+    logging.getLogger("neurosim").setLevel(logging.INFO)
 
     X, y = load_mnist("train")
     X_test, y_test = load_mnist("test")

@@ -256,6 +256,13 @@ class STDPNetwork(NeuroClassifier):
                 intensity = result.next_intensity
                 counter += 1
                 bar.update(result.n_completed)
+                logger.info(
+                    "%s: %d/%d examples, %d windows in this chunk",
+                    desc,
+                    position,
+                    n,
+                    len(result.accepted),
+                )
                 if on_chunk is not None:
                     on_chunk(state, result, position, counter)
         return state, counts, events
