@@ -292,3 +292,11 @@ def test_validation_accuracy_is_recorded_at_the_chosen_interval(digits):
     assert seen and seen[0] >= 250 and seen[-1] == 500
     assert all(h["val_accuracy"] is None for h in model.history_ if h["examples_seen"] < 250)
     assert all(0.0 <= h["val_accuracy"] <= 1.0 for h in measured)
+
+
+def test_exponential_euler_option_runs_the_same_protocol(digits):
+    engine = tiny_engine(integration="exponential_euler")
+    state = initial_state(784, N_TINY, engine.params)
+    state, result, _ = engine.run_chunk(state, digits[0][:2], intensity=2.0, plastic=True, seed=1)
+    assert result.n_completed == 2 and result.counts.sum() > 0
+    np.testing.assert_allclose(state["w"].reshape(784, N_TINY).sum(axis=0), 78.0, rtol=1e-9)

@@ -150,7 +150,7 @@ def build_layers(
         post2 = 1
         count += {count_increment}""",
         refractory="refractory_exc",
-        method="euler",
+        method=params.integration,
         name="exc",
         namespace=ns,
     )
@@ -164,7 +164,7 @@ def build_layers(
         threshold="v > v_thresh_inh",
         reset="v = v_reset_inh",
         refractory="refractory_inh",
-        method="euler",
+        method=params.integration,
         name="inh",
         namespace=ns,
     )

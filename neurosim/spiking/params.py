@@ -74,6 +74,13 @@ class DiehlCookParams:
     presentation_time: Quantity = _q(350.0 * ms)
     rest_time: Quantity = _q(150.0 * ms)
     dt: Quantity = _q(0.5 * ms)
+    # Integration of the neuron groups. "euler" is the original's (Brian 1 integrates these
+    # nonlinear, conductance-based equations with forward Euler). Euler is unstable once the
+    # summed conductance exceeds 2 * tau / dt (400 for the excitatory layer), which a volley
+    # of about a dozen simultaneous inhibitory spikes reaches; the network then fires in
+    # lock-step and its thresholds run away. "exponential_euler" integrates v exactly for
+    # the conductances of each step and stays stable.
+    integration: str = "euler"
 
     def replace(self, **changes) -> DiehlCookParams:
         """Return a copy with some fields changed."""
