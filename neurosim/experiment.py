@@ -1,0 +1,521 @@
+"""Building blocks of studies: choosing the dataset, caching trained models, evaluating them.
+
+Studies in ``studies/`` stay short by calling these:
+
+- :func:`load_dataset` picks MNIST, or falls back to scikit-learn's digits with a notice
+  saying why, so that no result can be mistaken for an MNIST result;
+- :func:`fit_or_load` trains a model or reuses the copy cached under a key made from its
+  parameters, its training data and the model's source code;
+- :func:`evaluate` measures accuracy, inference time, operations, energy and activity;
+- :func:`summary_row` turns all that into one row of the comparison table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+
+import neurosim
+from neurosim.data import (
+    DatasetNotFoundError,
+    load_digits_784,
+    load_mnist,
+    mnist_cache_dir,
+    stratified_subset,
+)
+from neurosim.energy import estimate_model_energy
+from neurosim.io import ModelFileError, atomic_write
+
+__all__ = [
+    "Dataset",
+    "FitResult",
+    "cache_key",
+    "curve_points",
+    "evaluate",
+    "fit_or_load",
+    "hidden_activity",
+    "load_dataset",
+    "split_holdout",
+    "subset",
+    "summary_row",
+]
+
+logger = logging.getLogger(__name__)
+
+DATASET_CHOICES = ("auto", "mnist", "digits")
+DIGITS_NAME = "scikit-learn digits (8x8, upsampled to 28x28) -- NOT MNIST"
+
+
+@dataclass
+class Dataset:
+    """A train/test pair with where it came from.
+
+    Attributes
+    ----------
+    key : {"mnist", "digits"}
+    name : str
+        Human-readable name (the digits' name says it is not MNIST).
+    X_train, y_train, X_test, y_test : ndarray
+    source : str
+        Where the data was read from.
+    notice : str or None
+        Why the requested dataset was replaced, when it was.
+    """
+
+    key: str
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    notice: str | None = None
+
+    def info(self) -> dict[str, Any]:
+        """JSON-friendly description (sizes, source, notice), without the arrays."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "source": self.source,
+            "notice": self.notice,
+            "n_train_available": len(self.X_train),
+            "n_test_available": len(self.X_test),
+            "n_features": int(self.X_train.shape[1]),
+            "classes": np.unique(self.y_train).tolist(),
+            "pixel_range": [float(self.X_train.min()), float(self.X_train.max())],
+        }
+
+
+def _mnist_source(data_home: str | os.PathLike | None) -> str:
+    searched = [str(data_home)] if data_home is not None else []
+    if os.environ.get("NEUROSIM_DATA"):
+        searched.append(f"NEUROSIM_DATA={os.environ['NEUROSIM_DATA']}")
+    searched.append(f"user cache {mnist_cache_dir()}")
+    return (
+        "MNIST IDX files (SHA-256 verified) from the first of: "
+        + ", ".join(searched)
+        + " (downloaded into the user cache if none had them)"
+    )
+
+
+def _digits() -> Dataset:
+    X_train, y_train = load_digits_784("train")
+    X_test, y_test = load_digits_784("test")
+    return Dataset(
+        key="digits",
+        name=DIGITS_NAME,
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        source="sklearn.datasets.load_digits via neurosim.load_digits_784 (75/25 split, seed 0)",
+    )
+
+
+def load_dataset(
+    choice: str = "auto",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = True,
+    mnist_loader: Callable[..., tuple[np.ndarray, np.ndarray]] = load_mnist,
+    **loader_kwargs: Any,
+) -> Dataset:
+    """Load the dataset of a study.
+
+    Parameters
+    ----------
+    choice : {"auto", "mnist", "digits"}
+        "mnist" loads MNIST or raises; "digits" loads scikit-learn's digits; "auto" tries
+        MNIST and falls back to the digits, recording the reason in :attr:`Dataset.notice`.
+    data_home : str or path-like, optional
+        Folder with the MNIST files (see :func:`neurosim.load_mnist`).
+    download : bool, default True
+        Allow downloading MNIST.
+    mnist_loader : callable, default :func:`neurosim.load_mnist`
+        Called as ``mnist_loader(split, data_home, download=download, **loader_kwargs)``;
+        replaceable, e.g. in tests.
+    **loader_kwargs
+        Passed on to ``mnist_loader`` (e.g. ``fetch=`` for :func:`neurosim.load_mnist`).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    neurosim.data.DatasetNotFoundError
+        With ``choice="mnist"`` when MNIST is neither found nor downloadable.
+    """
+    if choice not in DATASET_CHOICES:
+        raise ValueError(f"dataset must be one of {DATASET_CHOICES}, got {choice!r}")
+    if choice == "digits":
+        return _digits()
+    try:
+        X_train, y_train = mnist_loader("train", data_home, download=download, **loader_kwargs)
+        X_test, y_test = mnist_loader("test", data_home, download=download, **loader_kwargs)
+    except DatasetNotFoundError as error:
+        if choice == "mnist":
+            raise
+        dataset = _digits()
+        reason = str(error).splitlines()[0]
+        dataset.notice = (
+            f"MNIST is not available ({reason}), so this study used scikit-learn's 1,797 "
+            "8x8 handwritten digits, upsampled to 28x28, instead. These results are NOT "
+            "MNIST results. To use MNIST, put the four IDX files (gzipped or not) in a folder "
+            "and set NEUROSIM_DATA=/that/folder (or pass data_home), or allow network access "
+            "so they can be downloaded; then run with --dataset mnist, which never falls back."
+        )
+        logger.info("%s", dataset.notice)
+        return dataset
+    return Dataset(
+        key="mnist",
+        name="MNIST",
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        source=_mnist_source(data_home),
+    )
+
+
+def subset(
+    X: np.ndarray, y: np.ndarray, n: int | None, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded stratified subset of ``n`` examples, or everything when ``n`` is None or too big."""
+    if n is None or n >= len(X):
+        return X, y
+    return stratified_subset(X, y, n_total=int(n), random_state=random_state)
+
+
+def split_holdout(
+    X: np.ndarray, y: np.ndarray, n_holdout: int, random_state: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out ``n_holdout`` seeded examples: returns ``X_rest, y_rest, X_out, y_out``.
+
+    The split is stratified when ``n_holdout`` is at least the number of classes.
+    """
+    if n_holdout <= 0:
+        return X, y, X[:0], y[:0]
+    stratify = y if n_holdout >= len(np.unique(y)) else None
+    X_rest, X_out, y_rest, y_out = train_test_split(
+        X, y, test_size=int(n_holdout), stratify=stratify, random_state=random_state
+    )
+    return X_rest, y_rest, X_out, y_out
+
+
+# -- model cache -------------------------------------------------------------------------------
+_UNCACHED_PARAMS = ("verbose", "checkpoint")
+
+
+def _fingerprint(*arrays: np.ndarray | None) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.view(np.uint8).ravel())
+    return digest.hexdigest()
+
+
+def _code_fingerprint(model: Any) -> str:
+    """Hash of the source files of the model's subpackage (e.g. all of neurosim/spiking/)."""
+    module = sys.modules[type(model).__module__]
+    folder = Path(module.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_description(model, X, y, X_val, y_val) -> dict[str, Any]:
+    params = {k: v for k, v in model.get_params().items() if k not in _UNCACHED_PARAMS}
+    return {
+        "estimator": type(model).__name__,
+        "params": json.loads(json.dumps(params, default=repr)),
+        "train_data": _fingerprint(X, y),
+        "n_train": len(X),
+        "validation_data": None if X_val is None else _fingerprint(X_val, y_val),
+        "code": _code_fingerprint(model),
+        "neurosim": neurosim.__version__,
+    }
+
+
+def cache_key(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+) -> str:
+    """Key of a trained model: its class and parameters (but not ``verbose``), the training
+    and validation data (so dataset, subset and seed), and the source of its subpackage."""
+    description = _cache_description(model, X, y, X_val, y_val)
+    text = json.dumps(description, sort_keys=True)
+    return f"{description['estimator']}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+@dataclass
+class FitResult:
+    """A fitted model and how it was obtained.
+
+    Attributes
+    ----------
+    model : estimator
+    key : str
+        Cache key (see :func:`cache_key`).
+    cached : bool
+        Loaded from the cache instead of trained now.
+    fit_seconds : float
+        Wall time of ``fit`` when it was trained (from the cache's record when loaded), without
+        the one-off compilation of the spiking network's engine.
+    compile_seconds : float or None
+        Time to build (or load from the disk cache) the compiled engine, when one was needed.
+    path : pathlib.Path or None
+        Cached model file.
+    """
+
+    model: Any
+    key: str
+    cached: bool
+    fit_seconds: float
+    compile_seconds: float | None = None
+    path: Path | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def _warm_up(model: Any, X: np.ndarray, y: np.ndarray) -> float | None:
+    """Build the spiking network's compiled engine before timing ``fit``.
+
+    The engine is shared by all models with the same configuration in a process, so fitting a
+    throw-away copy on one example compiles (or loads) it; returns the seconds that took.
+    """
+    if getattr(model, "device", None) != "cpp_standalone":
+        return None
+    scratch = clone(model).set_params(
+        verbose=0, validation_interval=None, checkpoint=None, n_label=None
+    )
+    start = time.perf_counter()
+    scratch.fit(X[:1], y[:1])
+    return time.perf_counter() - start
+
+
+def fit_or_load(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+) -> FitResult:
+    """Fit ``model`` on ``(X, y)``, or load the cached copy trained under the same key.
+
+    Parameters
+    ----------
+    model : RateMLP or STDPNetwork
+        Unfitted; its parameters define the configuration.
+    X, y : ndarray
+        Training data.
+    X_val, y_val : ndarray, optional
+        Validation data for the learning curve in ``history_``.
+    cache_dir : str or path-like, optional
+        Folder of cached models (``<key>.npz`` plus ``<key>.json`` with timings). ``None``
+        disables caching.
+    use_cache : bool, default True
+        ``False`` retrains and overwrites the cached copy.
+
+    Returns
+    -------
+    FitResult
+    """
+    key = cache_key(model, X, y, X_val, y_val)
+    path = record_path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"{key}.npz"
+        record_path = path.with_suffix(".json")
+        if use_cache and path.exists() and record_path.exists():
+            try:
+                loaded = type(model).load(path)
+                record = json.loads(record_path.read_text())
+                loaded.set_params(verbose=model.verbose)
+                logger.info("loaded cached %s from %s", type(model).__name__, path)
+                return FitResult(
+                    model=loaded,
+                    key=key,
+                    cached=True,
+                    fit_seconds=float(record["fit_seconds"]),
+                    compile_seconds=record.get("compile_seconds"),
+                    path=path,
+                    record=record,
+                )
+            except (ModelFileError, KeyError, ValueError, OSError) as error:
+                logger.warning("ignoring unreadable cached model %s: %s", path, error)
+
+    compile_seconds = _warm_up(model, X, y)
+    start = time.perf_counter()
+    if X_val is not None and len(X_val):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    else:
+        model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    record = {
+        "key": key,
+        "description": _cache_description(model, X, y, X_val, y_val),
+        "fit_seconds": fit_seconds,
+        "compile_seconds": compile_seconds,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if path is not None:
+        model.save(path)
+        text = json.dumps(record, indent=2).encode()
+        atomic_write(record_path, lambda handle: handle.write(text))
+    return FitResult(
+        model=model,
+        key=key,
+        cached=False,
+        fit_seconds=fit_seconds,
+        compile_seconds=compile_seconds,
+        path=path,
+        record=record,
+    )
+
+
+# -- evaluation --------------------------------------------------------------------------------
+def hidden_activity(model: Any, X: np.ndarray) -> float:
+    """Mean fraction of a :class:`~neurosim.RateMLP`'s hidden units with a nonzero output.
+
+    With ReLU units this is the share of units that are "on"; sigmoid and tanh units are
+    almost never exactly zero.
+    """
+    from scipy.special import expit
+
+    activate = {"relu": lambda z: np.maximum(z, 0), "sigmoid": expit, "tanh": np.tanh}
+    a = np.asarray(X, dtype=np.float64)
+    nonzero = total = 0
+    for coef, intercept in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        a = activate[model.activation](a @ coef + intercept)
+        nonzero += int(np.count_nonzero(a))
+        total += a.size
+    return nonzero / total if total else float("nan")
+
+
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Test a fitted model.
+
+    For the spiking network the test images are simulated once: the spike counts give both
+    the predictions and the activity figures.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``y_pred``, ``predict_seconds``, ``seconds_per_image``,
+        ``ops_per_inference``, ``op_kind``, ``energy`` (see :mod:`neurosim.energy`),
+        ``active_fraction`` (spiking: share of excitatory neurons that fire for an image;
+        MLP: share of nonzero hidden activations), ``spikes_per_inference`` (spiking only),
+        and for the spiking network ``counts`` (spikes per image and neuron).
+    """
+    from neurosim.spiking.readout import class_scores
+
+    result: dict[str, Any] = {}
+    start = time.perf_counter()
+    if hasattr(model, "spike_counts"):
+        counts = model.spike_counts(X)
+        scores = class_scores(counts, model.assignments_, len(model.classes_))
+        y_pred = model.classes_[np.argmax(scores, axis=1)]
+        seconds = time.perf_counter() - start
+        result["counts"] = counts
+        result["spikes_per_inference"] = float(counts.sum(axis=1).mean())
+        result["active_fraction"] = float((counts > 0).mean())
+    else:
+        y_pred = model.predict(X)
+        seconds = time.perf_counter() - start
+        result["spikes_per_inference"] = None
+        result["active_fraction"] = hidden_activity(model, X)
+    energy = estimate_model_energy(model)
+    result.update(
+        accuracy=float(np.mean(y_pred == np.asarray(y))),
+        y_pred=y_pred,
+        n_test=len(X),
+        predict_seconds=seconds,
+        seconds_per_image=seconds / max(len(X), 1),
+        ops_per_inference=float(model.n_ops_per_sample_),
+        op_kind=model.op_kind,
+        energy=energy.as_dict(),
+    )
+    return result
+
+
+def curve_points(history: list[Mapping[str, Any]]) -> dict[str, list[float]]:
+    """The validation-accuracy records of a ``history_`` as three parallel lists."""
+    records = [r for r in history if r.get("val_accuracy") is not None]
+    return {
+        "examples_seen": [int(r["examples_seen"]) for r in records],
+        "wall_time": [float(r["wall_time"]) for r in records],
+        "accuracy": [float(r["val_accuracy"]) for r in records],
+    }
+
+
+def summary_row(name: str, fit: FitResult, evaluation: Mapping[str, Any], n_train: int) -> dict:
+    """One row of the comparison table (JSON-friendly).
+
+    ``train_seconds`` is the wall time of ``fit`` (for the spiking network including its
+    labelling and validation passes); ``learning_seconds`` is the time of the learning itself,
+    from ``history_``.
+
+    Parameters
+    ----------
+    name : str
+        Model name shown in tables and figures.
+    fit : FitResult
+    evaluation : dict
+        From :func:`evaluate`.
+    n_train : int
+        Size of the training set (labels available for it).
+    """
+    model = fit.model
+    history = model.history_
+    examples_seen = int(history[-1]["examples_seen"]) if history else None
+    supervised = bool(model.uses_labels_for_learning)
+    n_label = getattr(model, "n_label", None)
+    n_labelled = int(n_train) if n_label is None else min(int(n_label), int(n_train))
+    return {
+        "model": name,
+        "estimator": type(model).__name__,
+        "accuracy": evaluation["accuracy"],
+        "n_test": evaluation["n_test"],
+        "train_seconds": fit.fit_seconds,
+        "learning_seconds": float(history[-1]["wall_time"]) if history else None,
+        "compile_seconds": fit.compile_seconds,
+        "n_train": int(n_train),
+        "examples_seen": examples_seen,
+        "inference_ms_per_image": 1e3 * evaluation["seconds_per_image"],
+        "ops_per_inference": evaluation["ops_per_inference"],
+        "op_kind": evaluation["op_kind"],
+        "pj_per_op": evaluation["energy"]["pj_per_op"],
+        "energy_per_inference_j": evaluation["energy"]["energy_j"],
+        "spikes_per_inference": evaluation["spikes_per_inference"],
+        "active_fraction": evaluation["active_fraction"],
+        "labels_for_learning": (
+            f"all {n_train:,} (backpropagation)"
+            if supervised
+            else f"none (STDP); {n_labelled:,} used after learning to name neurons"
+        ),
+        "uses_labels_for_learning": supervised,
+        "cached": fit.cached,
+    }

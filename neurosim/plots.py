@@ -1,0 +1,555 @@
+"""Figures of the two models: spike rasters, membrane traces, learning curves, receptive
+fields, confusion matrices and a side-by-side comparison.
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
+(no pyplot state, so it works under any backend, in scripts, tests and notebooks); save it
+with ``fig.savefig("name.png")`` or display it in a notebook.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+__all__ = [
+    "comparison_bars",
+    "confusion_matrices",
+    "learning_curves",
+    "membrane_traces",
+    "receptive_fields",
+    "spike_raster",
+]
+
+_STIMULUS_COLOR = "#fde9a9"
+_REJECTED_COLOR = "#f4c7c3"
+_LAYER_COLORS = {"input": "#4c72b0", "excitatory": "#c44e52", "inhibitory": "#55a868"}
+
+
+def _model_colors(names: Sequence[str]) -> dict[str, Any]:
+    """One stable colour per model, in the order given (the same in every figure)."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"].colors
+    return {name: palette[index % len(palette)] for index, name in enumerate(names)}
+
+
+def _shade_windows(ax, activity: Mapping[str, Any], *, annotate: bool, labels=None) -> None:
+    """Shade each window's stimulus period; optionally write example and intensity above it."""
+    presentation = float(activity["presentation_s"])
+    for start, example, intensity, accepted in activity["windows"]:
+        color = _STIMULUS_COLOR if accepted else _REJECTED_COLOR
+        ax.axvspan(start, start + presentation, color=color, zorder=0, lw=0)
+        if annotate:
+            text = f"example {example}"
+            if labels is not None and 0 <= example < len(labels):
+                text += f" (label {labels[example]})"
+            text += f"\nintensity {intensity:g}"
+            if not accepted:
+                text += "\n< 5 spikes: re-shown"
+            ax.annotate(
+                text,
+                xy=(start + presentation / 2, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+
+
+def _window_legend_handles(activity: Mapping[str, Any]) -> list[Patch]:
+    presentation_ms = 1e3 * float(activity["presentation_s"])
+    rest_ms = 1e3 * (float(activity["window_s"]) - float(activity["presentation_s"]))
+    handles = [
+        Patch(color=_STIMULUS_COLOR, label=f"stimulus ({presentation_ms:.0f} ms)"),
+        Patch(facecolor="white", edgecolor="0.6", label=f"rest ({rest_ms:.0f} ms)"),
+    ]
+    if any(not accepted for *_, accepted in activity["windows"]):
+        handles.append(Patch(color=_REJECTED_COLOR, label="stimulus, too few spikes"))
+    return handles
+
+
+def _time_limits(activity: Mapping[str, Any]) -> tuple[float, float]:
+    windows = activity["windows"]
+    if not windows:
+        return 0.0, float(activity["window_s"])
+    return 0.0, windows[-1][0] + float(activity["window_s"])
+
+
+def spike_raster(
+    activity: Mapping[str, Any],
+    *,
+    example_labels: Sequence[Any] | None = None,
+    layer_sizes: Mapping[str, int] | None = None,
+    title: str = "Spiking network activity (learning frozen)",
+) -> Figure:
+    """Raster of input, excitatory and inhibitory spikes, one panel per layer.
+
+    Parameters
+    ----------
+    activity : dict
+        As returned by :meth:`neurosim.STDPNetwork.record_activity`: ``spikes`` maps
+        "input", "excitatory" and "inhibitory" to ``(times_s, indices)``; ``windows`` lists
+        ``(start_s, example, intensity, accepted)``; ``window_s`` and ``presentation_s``.
+    example_labels : sequence, optional
+        True label of each recorded example, written next to its index.
+    layer_sizes : dict, optional
+        Neurons per layer ("input", "excitatory", "inhibitory"), so that every neuron has a
+        row; by default ``activity["layer_sizes"]`` or the highest index that spiked.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    layers = ("input", "excitatory", "inhibitory")
+    sizes = dict(activity.get("layer_sizes", {}))
+    sizes.update(layer_sizes or {})
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[2.2, 1, 1])
+    for index, (ax, layer) in enumerate(zip(axes, layers, strict=True)):
+        times, neurons = (np.asarray(a) for a in activity["spikes"][layer])
+        size = int(sizes.get(layer, (neurons.max() + 1) if len(neurons) else 1))
+        _shade_windows(ax, activity, annotate=index == 0, labels=example_labels)
+        # Tick height about one row's height in points, within readable limits.
+        row_points = 72 * ax.get_position().height * fig.get_figheight() / max(size, 1)
+        ax.plot(
+            times,
+            neurons,
+            linestyle="none",
+            marker="|",
+            markersize=float(np.clip(row_points, 2.0 if layer == "input" else 4.0, 9.0)),
+            markeredgewidth=0.6 if layer == "input" else 1.2,
+            color=_LAYER_COLORS[layer],
+            rasterized=len(times) > 5000,
+        )
+        ax.set_ylim(-0.5, size - 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.set_ylabel(f"{layer} neuron\n(index)")
+        ax.text(
+            1.01,
+            0.0,
+            f"{layer}:\n{size} neurons\n{len(times)} spikes",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+        )
+    axes[-1].set_xlabel("simulated time (s)")
+    axes[-1].set_xlim(*_time_limits(activity))
+    axes[0].legend(
+        handles=_window_legend_handles(activity),
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(title)
+    return fig
+
+
+def membrane_traces(
+    activity: Mapping[str, Any],
+    *,
+    v_thresh: float | None = None,
+    theta_offset: float | None = None,
+    example_labels: Sequence[Any] | None = None,
+    title: str = "Membrane potential and adaptive threshold",
+) -> Figure:
+    """Membrane potential and firing threshold of a few excitatory neurons over time.
+
+    A neuron spikes when ``v > theta - theta_offset + v_thresh``; the dashed line is that
+    threshold. Stimulus periods are shaded and the neurons' spikes marked.
+
+    Parameters
+    ----------
+    activity : dict
+        From :meth:`neurosim.STDPNetwork.record_activity` (``trace_t``, ``v``, ``theta`` in
+        volts, ``neurons``, ``windows``, ``spikes``).
+    v_thresh, theta_offset : float, optional
+        In volts; default to ``activity["v_thresh"]`` / ``activity["theta_offset"]`` when
+        present, else to :class:`~neurosim.spiking.params.DiehlCookParams` defaults.
+    example_labels : sequence, optional
+        True label of each recorded example, written above its window.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if v_thresh is None or theta_offset is None:
+        from neurosim.spiking.params import DiehlCookParams
+
+        defaults = DiehlCookParams()
+        if v_thresh is None:
+            v_thresh = float(activity.get("v_thresh", defaults.v_thresh_exc))
+        if theta_offset is None:
+            theta_offset = float(activity.get("theta_offset", defaults.theta_offset))
+    t = np.asarray(activity["trace_t"])
+    v = np.atleast_2d(np.asarray(activity["v"])) * 1e3
+    threshold = (np.atleast_2d(np.asarray(activity["theta"])) - theta_offset + v_thresh) * 1e3
+    neurons = list(activity.get("neurons", range(len(v))))
+    spike_t, spike_i = (np.asarray(a) for a in activity["spikes"]["excitatory"])
+
+    fig = Figure(figsize=(10, 1.2 + 1.9 * len(v)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(v), 1, sharex=True, squeeze=False)[:, 0])
+    for row, ax in enumerate(axes):
+        _shade_windows(ax, activity, annotate=row == 0, labels=example_labels)
+        ax.plot(t, v[row], color="#1f3b73", lw=0.7, label="membrane potential v")
+        ax.plot(
+            t,
+            threshold[row],
+            color="#c44e52",
+            lw=1.2,
+            ls="--",
+            label=r"threshold $\theta - \theta_{offset} + v_{thresh}$",
+        )
+        fired = spike_t[spike_i == neurons[row]]
+        top = max(float(np.max(threshold[row])), float(np.max(v[row]))) + 2.0
+        ax.plot(
+            fired,
+            np.full(len(fired), top),
+            linestyle="none",
+            marker="v",
+            markersize=5,
+            color="black",
+            label="spike",
+        )
+        ax.set_ylabel(f"neuron {neurons[row]}\n(mV)")
+    axes[-1].set_xlabel("simulated time (s)")
+    axes[-1].set_xlim(*_time_limits(activity))
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles += _window_legend_handles(activity)
+    labels += [h.get_label() for h in _window_legend_handles(activity)]
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def _curve(points: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(examples_seen, wall_time, accuracy)`` from a history list or a dict of arrays."""
+    if isinstance(points, Mapping):
+        accuracy = points.get("accuracy", points.get("val_accuracy"))
+        return (
+            np.asarray(points["examples_seen"], dtype=float),
+            np.asarray(points["wall_time"], dtype=float),
+            np.asarray(accuracy, dtype=float),
+        )
+    records = [r for r in points if r.get("val_accuracy") is not None]
+    return (
+        np.array([r["examples_seen"] for r in records], dtype=float),
+        np.array([r["wall_time"] for r in records], dtype=float),
+        np.array([r["val_accuracy"] for r in records], dtype=float),
+    )
+
+
+def _wide_range(values: np.ndarray, factor: float = 30.0) -> bool:
+    """Whether the positive values span more than ``factor`` (then a log axis reads better)."""
+    values = values[np.isfinite(values) & (values > 0)]
+    return len(values) > 1 and values.max() / values.min() > factor
+
+
+def learning_curves(
+    curves: Mapping[str, Any],
+    *,
+    chance: float | None = None,
+    title: str = "Learning curves (validation accuracy)",
+) -> Figure:
+    """Accuracy against training examples seen and against training wall time.
+
+    Parameters
+    ----------
+    curves : dict
+        Model name -> its ``history_`` (records without ``val_accuracy`` are skipped) or a
+        dict with ``examples_seen``, ``wall_time`` and ``accuracy`` arrays (fractions).
+    chance : float, optional
+        Chance accuracy (fraction) drawn as a dotted line.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    by_examples, by_time = fig.subplots(1, 2, sharey=True)
+    colors = _model_colors(list(curves))
+    all_examples, all_times = [], []
+    for name, points in curves.items():
+        examples, times, accuracy = _curve(points)
+        if len(accuracy) == 0:  # still named in the legend, so its absence is visible
+            by_examples.plot([], [], color=colors[name], label=f"{name} (no validation records)")
+            continue
+        all_examples.append(examples)
+        all_times.append(times)
+        style = {"color": colors[name], "marker": "o", "markersize": 4, "label": name}
+        by_examples.plot(examples, 100 * accuracy, **style)
+        by_time.plot(times, 100 * accuracy, **style)
+    for ax, values in ((by_examples, all_examples), (by_time, all_times)):
+        if values and _wide_range(np.concatenate(values), factor=10.0):
+            ax.set_xscale("log")
+        if chance is not None:
+            ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="chance")
+        ax.grid(alpha=0.3)
+    by_examples.set_xlabel("training examples seen (presentations)")
+    by_time.set_xlabel("training wall time (s)")
+    by_examples.set_ylabel("validation accuracy (%)")
+    by_examples.set_title("vs training examples")
+    by_time.set_title("vs wall-clock time")
+    by_examples.set_ylim(0, 100)
+    if all_examples:
+        by_examples.legend(loc="lower right", fontsize=8)
+    else:
+        by_examples.text(
+            0.5, 0.5, "no validation records", transform=by_examples.transAxes, ha="center"
+        )
+    fig.suptitle(title)
+    return fig
+
+
+def receptive_fields(
+    weights: np.ndarray,
+    shape: tuple[int, int] = (28, 28),
+    n: int | None = 100,
+    *,
+    labels: Sequence[Any] | None = None,
+    ncols: int | None = None,
+    title: str = "Receptive fields",
+) -> Figure:
+    """Tile the columns of an input weight matrix as images.
+
+    Use it for :attr:`STDPNetwork.weights_ <neurosim.STDPNetwork.weights_>` (non-negative,
+    shown on a shared 0..max scale) and ``RateMLP.coefs_[0]`` (signed, shown on a shared
+    scale symmetric about zero, clipped at the 99th percentile of ``|w|``).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_inputs, n_units)
+        One column per unit; ``n_inputs`` must equal ``shape[0] * shape[1]``.
+    shape : (int, int)
+        Image shape of a column.
+    n : int, optional
+        Units shown (the first ``n``); ``None`` shows all.
+    labels : sequence, optional
+        Per-unit label (e.g. the spiking network's ``assignments_``) written in each tile.
+    ncols : int, optional
+        Tiles per row (default: about square).
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2 or weights.shape[0] != shape[0] * shape[1]:
+        raise ValueError(
+            f"weights must be (n_inputs, n_units) with n_inputs = {shape[0]}*{shape[1]}; "
+            f"got {weights.shape}"
+        )
+    count = weights.shape[1] if n is None else min(int(n), weights.shape[1])
+    ncols = ncols or math.ceil(math.sqrt(count))
+    nrows = math.ceil(count / ncols)
+    height, width = shape
+    mosaic = np.full((nrows * (height + 1) + 1, ncols * (width + 1) + 1), np.nan)
+    for unit in range(count):
+        r, c = divmod(unit, ncols)
+        top, left = 1 + r * (height + 1), 1 + c * (width + 1)
+        mosaic[top : top + height, left : left + width] = weights[:, unit].reshape(shape)
+
+    shown = weights[:, :count]
+    signed = shown.min() < 0
+    tile_inches = float(np.clip(6.5 / ncols, 0.55, 1.3))
+    fig = Figure(
+        figsize=(1.9 + tile_inches * ncols, 1.3 + tile_inches * nrows), layout="constrained"
+    )
+    ax = fig.subplots()
+    if signed:
+        limit = float(np.percentile(np.abs(shown), 99)) or 1.0
+        cmap, norm = "RdBu_r", TwoSlopeNorm(0.0, -limit, limit)
+    else:
+        cmap, norm = "hot_r", None
+    from matplotlib import colormaps
+
+    colormap = colormaps[cmap].with_extremes(bad="0.4")  # bad: the gaps between tiles
+    image = ax.imshow(
+        mosaic,
+        cmap=colormap,
+        norm=norm,
+        vmin=None if signed else 0.0,
+        vmax=None if signed else float(shown.max()) or 1.0,
+        interpolation="nearest",
+    )
+    if labels is not None:
+        for unit in range(count):
+            r, c = divmod(unit, ncols)
+            ax.text(
+                1 + c * (width + 1) + 0.5,
+                1 + r * (height + 1) + 0.5,
+                str(labels[unit]),
+                fontsize=6,
+                color="black",
+                ha="left",
+                va="top",
+                bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 0.6},
+            )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(
+        f"units 0-{count - 1} of {weights.shape[1]}, row by row\n"
+        f"each tile: {height} x {width} input pixels"
+        + ("; number: assigned class" if labels is not None else "")
+    )
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
+    colorbar.set_label("input weight (dimensionless)")
+    ax.set_title(title, fontsize=10, wrap=True)
+    return fig
+
+
+def confusion_matrices(
+    results: Mapping[str, tuple[Any, Any]],
+    *,
+    labels: Sequence[Any] | None = None,
+    title: str = "Confusion matrices on the test set",
+) -> Figure:
+    """Row-normalised confusion matrices of several models, side by side.
+
+    Parameters
+    ----------
+    results : dict
+        Model name -> ``(y_true, y_pred)``.
+    labels : sequence, optional
+        Class order (default: the sorted union of all labels).
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from sklearn.metrics import confusion_matrix
+
+    if labels is None:
+        labels = np.unique(
+            np.concatenate([np.asarray(a) for pair in results.values() for a in pair])
+        )
+    labels = list(labels)
+    k = len(results)
+    fig = Figure(figsize=(0.6 + 4.3 * k, 4.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, k, squeeze=False)[0])
+    image = None
+    for ax, (name, (y_true, y_pred)) in zip(axes, results.items(), strict=True):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        counts = confusion_matrix(y_true, y_pred, labels=labels)
+        rows = counts.sum(axis=1, keepdims=True)
+        share = 100 * counts / np.maximum(rows, 1)
+        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
+        if len(labels) <= 12:
+            for (r, c), value in np.ndenumerate(share):
+                if counts[r, c]:
+                    ax.text(
+                        c,
+                        r,
+                        f"{value:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if value > 55 else "black",
+                    )
+        ax.set_xticks(range(len(labels)), [str(label) for label in labels])
+        ax.set_yticks(range(len(labels)), [str(label) for label in labels])
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        accuracy = float(np.mean(y_true == y_pred)) if len(y_true) else float("nan")
+        ax.set_title(f"{name}\naccuracy {100 * accuracy:.1f} % (n = {len(y_true)})", fontsize=10)
+    if image is not None:
+        colorbar = fig.colorbar(image, ax=list(axes), shrink=0.8)
+        colorbar.set_label("share of the true class (%)")
+    fig.suptitle(title)
+    return fig
+
+
+def _si(value: float) -> str:
+    """Short number: 0.935, 93.8, 4.2k, 233k, 1.6M."""
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+_BAR_METRICS = (
+    ("accuracy", "test accuracy (%)", 100.0, "{:.1f}".format),
+    ("train_seconds", "training wall time (s)", 1.0, _si),
+    ("ops_per_inference", "operations per inference\n(MACs or synaptic events)", 1.0, _si),
+    ("energy_per_inference_j", "energy per inference (µJ)", 1e6, _si),
+)
+
+
+def comparison_bars(
+    summary: Mapping[str, Mapping[str, float]] | Sequence[Mapping[str, Any]],
+    *,
+    title: str = "Rate-based MLP vs spiking STDP network",
+    footnote: str | None = None,
+) -> Figure:
+    """Bars of accuracy, training time, operations and energy per inference for each model.
+
+    Panels whose values span more than a factor of 30 use a logarithmic axis.
+
+    Parameters
+    ----------
+    summary : dict or list of dict
+        Model name -> {"accuracy" (fraction), "train_seconds", "ops_per_inference",
+        "energy_per_inference_j"}; or a list of such dicts each with a "model" key.
+        Missing metrics are left out of their panel.
+    title : str
+    footnote : str, optional
+        Small text under the panels (e.g. the energy assumption and its source).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(summary, Mapping):
+        summary = {row["model"]: row for row in summary}
+    names = list(summary)
+    colors = _model_colors(names)
+    fig = Figure(
+        figsize=(max(11.0, 1.1 * len(names) * len(_BAR_METRICS)), 4.8), layout="constrained"
+    )
+    axes = fig.subplots(1, len(_BAR_METRICS))
+    for ax, (key, label, scale, fmt) in zip(axes, _BAR_METRICS, strict=True):
+        present = [n for n in names if summary[n].get(key) is not None]
+        values = np.array([float(summary[n][key]) * scale for n in present])
+        positions = np.arange(len(present))
+        bars = ax.bar(positions, values, color=[colors[n] for n in present], width=0.65)
+        log = _wide_range(values)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(values[values > 0].min() / 3, values.max() * 6)
+        elif key == "accuracy":
+            ax.set_ylim(0, 109)
+        else:
+            ax.set_ylim(0, max(values.max(), 1e-12) * 1.2 if len(values) else 1)
+        ax.bar_label(bars, [fmt(v) for v in values], fontsize=8, padding=2)
+        ax.set_xticks(positions, [""] * len(present))  # the legend names the bars
+        ax.tick_params(axis="x", length=0)
+        ax.set_ylabel(label + (" (log scale)" if log else ""))
+        ax.grid(axis="y", alpha=0.3)
+    fig.legend(
+        handles=[Patch(color=colors[n], label=n) for n in names],
+        loc="outside lower center",
+        ncols=min(len(names), 4),
+        fontsize=9,
+        frameon=False,
+    )
+    fig.suptitle(title)
+    if footnote:
+        fig.text(0.01, 0.0, footnote, fontsize=7, ha="left", va="bottom", wrap=True)
+        fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    return fig

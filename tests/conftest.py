@@ -1,0 +1,42 @@
+"""Fixtures shared by the study tests."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+# The studies (``studies/``) are imported by their tests. ``python -m pytest`` puts the
+# repository root on sys.path, the ``pytest`` script does not; make both work (a
+# ``pythonpath = ["."]`` in pyproject's pytest options would do the same).
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+
+def _offline(url: str) -> bytes:
+    raise urllib.error.URLError(f"no network in tests ({url})")
+
+
+@pytest.fixture
+def offline_fetch():
+    """A ``fetch`` for :func:`neurosim.load_mnist` that fails like a machine without network."""
+    return _offline
+
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch):
+    """NEUROSIM_DATA is an empty folder, the user cache is empty and the network is off."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("NEUROSIM_DATA", str(empty))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test tried to use the network")
+
+    monkeypatch.setattr("urllib.request.urlopen", no_network)
+    return empty

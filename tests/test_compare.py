@@ -1,0 +1,150 @@
+"""The comparison study end to end at a tiny size (runtime Brian2 device, no compiler needed).
+
+The main run uses MNIST when it can be found without downloading (CI points NEUROSIM_DATA at
+it) and scikit-learn's digits otherwise; a second run checks the fallback explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from neurosim.data import DatasetNotFoundError
+from studies import compare
+
+FIGURES = {
+    "comparison_bars",
+    "learning_curves",
+    "confusion_matrices",
+    "receptive_fields_snn",
+    "receptive_fields_mlp",
+    "spike_raster",
+    "membrane_traces",
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare")
+    argv = ["--tiny", "--out", str(root / "out"), "--cache-dir", str(root / "cache")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEUROSIM_BUILD_CACHE", str(root / "builds"))
+        results = compare.main([*argv, "--no-download"])
+    return root, argv, results
+
+
+def test_results_json_holds_every_figure_with_its_context(tiny_run):
+    root, _, results = tiny_run
+    stored = json.loads((root / "out" / "results.json").read_text())
+    assert stored == results
+    keys = ("config", "seeds", "versions", "dataset", "energy_model", "summary", "models")
+    for key in (*keys, "warnings", "figures", "timings"):
+        assert key in stored, key
+    assert {"numpy", "brian2", "sklearn"} <= set(stored["versions"])
+    assert stored["mode"] == "tiny" and stored["seeds"]["global"] == 0
+    dataset = stored["dataset"]
+    assert dataset["key"] in ("mnist", "digits") and dataset["source"]
+    assert dataset["n_train"] == 10 and dataset["n_test"] == 10 and dataset["n_val"] == 10
+    assert stored["timings"]["total_seconds"] > 0
+    assert "Horowitz" in stored["energy_model"]["source"]
+
+
+def test_summary_rows_are_sane(tiny_run):
+    _, _, results = tiny_run
+    snn, mlp = results["summary"]
+    for row in (snn, mlp):
+        assert 0.0 <= row["accuracy"] <= 1.0 and row["n_test"] == 10
+        assert row["train_seconds"] > 0 and row["inference_ms_per_image"] > 0
+        assert row["ops_per_inference"] > 0 and row["energy_per_inference_j"] > 0
+        assert 0.0 <= row["active_fraction"] <= 1.0
+    assert snn["op_kind"] == "synaptic event" and snn["pj_per_op"] == pytest.approx(0.9)
+    assert not snn["uses_labels_for_learning"] and snn["labels_for_learning"].startswith("none")
+    assert snn["examples_seen"] == 10 and snn["spikes_per_inference"] >= 0
+    assert mlp["op_kind"] == "multiply-accumulate" and mlp["pj_per_op"] == pytest.approx(4.6)
+    assert mlp["uses_labels_for_learning"] and mlp["spikes_per_inference"] is None
+    assert mlp["examples_seen"] == 2 * 10  # two epochs
+    assert mlp["ops_per_inference"] == 784 * 32 + 32 * 10
+    mlp_curve = results["models"][mlp["model"]]["learning_curve"]
+    assert mlp_curve["examples_seen"] == [10, 20] and len(mlp_curve["accuracy"]) == 2
+
+
+def test_figures_and_report_are_written(tiny_run):
+    root, _, results = tiny_run
+    folder = root / "out"
+    assert set(results["figures"]) == FIGURES
+    for filename in results["figures"].values():
+        assert (folder / filename).read_bytes()[:8] == PNG_MAGIC
+    report = (folder / "report.md").read_text()
+    head = "\n".join(report.splitlines()[:4])
+    assert "Dataset:" in head
+    assert ("MNIST" in head) if results["dataset"]["key"] == "mnist" else ("NOT MNIST" in head)
+    assert "| model | test accuracy |" in report and "Horowitz" in report
+    for filename in results["figures"].values():
+        assert f"]({filename})" in report
+
+
+def test_existing_folder_needs_force_and_models_come_from_the_cache(tiny_run):
+    _, argv, _ = tiny_run
+    with pytest.raises(SystemExit, match="exists"):
+        compare.main([*argv, "--no-download"])
+    again = compare.main([*argv, "--no-download", "--force"])
+    assert all(row["cached"] for row in again["summary"])
+
+
+def test_auto_falls_back_to_digits_and_says_so(no_mnist, offline_fetch, tmp_path, capsys):
+    config = dataclasses.replace(
+        compare.PRESETS["tiny"], n_train=10, n_val=0, n_test=10, record_examples=1
+    )
+    results = compare.run_compare(
+        config,
+        dataset="auto",
+        out=tmp_path / "out",
+        cache_dir=None,
+        loader_kwargs={"fetch": offline_fetch},
+    )
+    printed = capsys.readouterr().out
+    assert printed.count("NOTICE") == 1 and "NOT MNIST" in printed
+    assert "NEUROSIM_DATA" in printed
+    assert results["dataset"]["key"] == "digits" and results["dataset"]["notice"]
+    first_lines = (tmp_path / "out" / "report.md").read_text().splitlines()[:6]
+    assert any("NOT MNIST" in line for line in first_lines)
+    assert any("NEUROSIM_DATA" in line for line in first_lines)
+
+
+def test_mnist_never_falls_back(no_mnist, offline_fetch, tmp_path):
+    with pytest.raises(DatasetNotFoundError):
+        compare.run_compare(
+            compare.PRESETS["tiny"],
+            dataset="mnist",
+            out=tmp_path / "out",
+            loader_kwargs={"fetch": offline_fetch},
+        )
+    with pytest.raises(SystemExit, match="not found"):
+        compare.main(
+            ["--tiny", "--dataset", "mnist", "--out", str(tmp_path / "o2")],
+            loader_kwargs={"fetch": offline_fetch},
+        )
+    assert not (tmp_path / "out").exists()  # nothing written before the data was there
+
+
+def test_health_check_flags_a_silent_or_runaway_network():
+    row = {"model": "SNN", "spikes_per_inference": 0.0}
+    history = [{"retry_fraction": 0.97, "theta_max_mV": 440.0}]
+    warnings = compare.snn_health(row, history)
+    assert len(warnings) == 3 and "silent" in warnings[0] and "ran away" in warnings[1]
+    healthy = {"model": "SNN", "spikes_per_inference": 8.0}
+    assert compare.snn_health(healthy, [{"retry_fraction": 0.3, "theta_max_mV": 50.0}]) == []
+
+
+def test_command_line_options():
+    args = compare.parse_args(["--quick", "--snn-params", '{"w_inh_exc": 34.0}', "--seed", "3"])
+    assert args.quick and args.snn_params == {"w_inh_exc": 34.0} and args.seed == 3
+    assert compare.parse_args([]).dataset == "auto"
+    quick = compare.PRESETS["quick"]
+    estimate = compare.estimate_seconds(quick, 3000, 59500, 1000)
+    assert 60 < estimate["total"] < 8 * 60  # the quick mode's budget on an idle machine
+    full = compare.PRESETS["full"]
+    assert full.snn_neurons == 400 and full.n_train is None and full.snn_passes == 1

@@ -1,0 +1,142 @@
+"""The building blocks of studies: dataset choice, model cache, evaluation and summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurosim import RateMLP, load_digits_784
+from neurosim.data import DatasetNotFoundError
+from neurosim.experiment import (
+    cache_key,
+    curve_points,
+    evaluate,
+    fit_or_load,
+    hidden_activity,
+    load_dataset,
+    split_holdout,
+    subset,
+    summary_row,
+)
+
+
+def test_auto_falls_back_to_digits_and_says_why(no_mnist, offline_fetch):
+    dataset = load_dataset("auto", fetch=offline_fetch)
+    assert dataset.key == "digits" and "NOT MNIST" in dataset.name
+    assert "MNIST is not available" in dataset.notice
+    assert "NEUROSIM_DATA" in dataset.notice and "data_home" in dataset.notice
+    assert "network" in dataset.notice
+    assert dataset.X_train.shape[1] == 784 and len(dataset.X_test) > 0
+    info = dataset.info()
+    assert info["notice"] == dataset.notice and info["n_features"] == 784
+
+
+def test_auto_without_downloads_falls_back_too(no_mnist):
+    assert load_dataset("auto", download=False).key == "digits"
+
+
+def test_mnist_never_falls_back(no_mnist, offline_fetch):
+    with pytest.raises(DatasetNotFoundError):
+        load_dataset("mnist", fetch=offline_fetch)
+
+
+def test_injected_loader_and_unknown_choice():
+    calls = []
+
+    def fake_loader(split, data_home, *, download):
+        calls.append((split, data_home, download))
+        X = np.zeros((20 if split == "train" else 10, 784), dtype=np.float32)
+        return X, np.arange(len(X)) % 10
+
+    dataset = load_dataset(
+        "mnist", data_home="/somewhere", download=False, mnist_loader=fake_loader
+    )
+    assert dataset.key == "mnist" and dataset.notice is None and "/somewhere" in dataset.source
+    assert calls == [("train", "/somewhere", False), ("test", "/somewhere", False)]
+    with pytest.raises(ValueError, match="dataset must be"):
+        load_dataset("cifar")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits_784("train")
+    return X[:400], y[:400]
+
+
+def test_subset_and_holdout_are_stratified_and_seeded(digits):
+    X, y = digits
+    X_sub, y_sub = subset(X, y, 100, random_state=0)
+    assert len(X_sub) == 100 and np.bincount(y_sub).min() == 10
+    np.testing.assert_array_equal(subset(X, y, 100, random_state=0)[1], y_sub)
+    assert subset(X, y, None, 0)[0] is X and subset(X, y, 10_000, 0)[0] is X
+    X_rest, y_rest, X_out, y_out = split_holdout(X, y, 50, random_state=0)
+    assert len(X_out) == 50 and len(X_rest) == 350 and set(np.unique(y_out)) == set(range(10))
+    assert len(split_holdout(X, y, 0, random_state=0)[2]) == 0
+    assert len(split_holdout(X, y, 3, random_state=0)[2]) == 3  # fewer than the classes
+
+
+def small_mlp(**changes):
+    params = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    return RateMLP(**{**params, **changes})
+
+
+def test_cache_key_tracks_parameters_data_and_seed_but_not_verbosity(digits):
+    X, y = digits
+    key = cache_key(small_mlp(), X, y)
+    assert key.startswith("RateMLP-")
+    assert cache_key(small_mlp(verbose=1), X, y) == key
+    assert cache_key(small_mlp(random_state=1), X, y) != key
+    assert cache_key(small_mlp(max_iter=3), X, y) != key
+    assert cache_key(small_mlp(), X[:300], y[:300]) != key
+    assert cache_key(small_mlp(), X, y, X[:10], y[:10]) != key
+
+
+def test_fit_or_load_reuses_the_cached_model(digits, tmp_path):
+    X, y = digits
+    first = fit_or_load(small_mlp(), X, y, X_val=X[:50], y_val=y[:50], cache_dir=tmp_path)
+    assert not first.cached and first.path.exists() and first.fit_seconds > 0
+    assert first.compile_seconds is None  # nothing to compile for the MLP
+    second = fit_or_load(small_mlp(verbose=1), X, y, X_val=X[:50], y_val=y[:50], cache_dir=tmp_path)
+    assert second.cached and second.key == first.key
+    assert second.fit_seconds == pytest.approx(first.fit_seconds)
+    assert second.model.verbose == 1
+    np.testing.assert_array_equal(second.model.predict(X), first.model.predict(X))
+    assert second.model.history_ == first.model.history_
+    third = fit_or_load(
+        small_mlp(), X, y, X_val=X[:50], y_val=y[:50], cache_dir=tmp_path, use_cache=False
+    )
+    assert not third.cached
+
+
+def test_a_corrupt_cache_entry_is_retrained(digits, tmp_path):
+    X, y = digits
+    first = fit_or_load(small_mlp(), X, y, cache_dir=tmp_path)
+    first.path.write_bytes(b"garbage")
+    again = fit_or_load(small_mlp(), X, y, cache_dir=tmp_path)
+    assert not again.cached
+
+
+def test_evaluate_and_summary_of_the_mlp(digits):
+    X, y = digits
+    fit = fit_or_load(small_mlp(max_iter=5, learning_rate=0.01), X, y, X_val=X[:50], y_val=y[:50])
+    evaluation = evaluate(fit.model, X, y)
+    assert 0.5 < evaluation["accuracy"] <= 1
+    assert evaluation["ops_per_inference"] == 784 * 16 + 16 * 10
+    assert evaluation["energy"]["energy_j"] == pytest.approx((784 * 16 + 160) * 4.6e-12)
+    assert 0 < evaluation["active_fraction"] < 1 and evaluation["spikes_per_inference"] is None
+    assert evaluation["seconds_per_image"] > 0 and len(evaluation["y_pred"]) == len(y)
+    row = summary_row("MLP", fit, evaluation, n_train=len(X))
+    assert row["examples_seen"] == 5 * len(X)
+    assert row["labels_for_learning"].startswith("all 400") and row["uses_labels_for_learning"]
+    assert row["op_kind"] == "multiply-accumulate" and row["pj_per_op"] == pytest.approx(4.6)
+    curve = curve_points(fit.model.history_)
+    assert curve["examples_seen"] == [400, 800, 1200, 1600, 2000] and len(curve["accuracy"]) == 5
+
+
+def test_hidden_activity_counts_nonzero_relu_units():
+    model = RateMLP(hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    model.fit(np.eye(4), [0, 1, 0, 1])
+    model.coefs_[0][...] = [[1, -1], [1, 1], [-1, -1], [0, 0]]
+    model.intercepts_[0][...] = 0
+    # rows: (1, -1) -> 1 active, (1, 1) -> 2, (-1, -1) -> 0, (0, 0) -> 0: 3 of 8
+    assert hidden_activity(model, np.eye(4)) == pytest.approx(3 / 8)

@@ -1,0 +1,230 @@
+"""Every figure function renders to PNG with the expected panels, labels and legends.
+
+Inputs are small synthetic stand-ins for what the models produce, so nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from neurosim import plots
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def render(fig: Figure, tmp_path, name: str) -> None:
+    assert isinstance(fig, Figure)
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path, dpi=60)
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 2000
+
+
+def texts(fig: Figure) -> str:
+    """All text drawn in a figure (titles, labels, annotations, legends), joined."""
+    found = [fig.get_suptitle()] if fig.get_suptitle() else []
+    for ax in fig.axes:
+        found += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        found += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            found += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        found += [t.get_text() for t in legend.get_texts()]
+    return "\n".join(found)
+
+
+@pytest.fixture
+def activity():
+    """A recording of 2 examples over 3 windows; the second window drew too few spikes."""
+    rng = np.random.default_rng(0)
+    windows = [(0.0, 0, 2.0, True), (0.5, 1, 2.0, False), (1.0, 1, 3.0, True)]
+    t = np.arange(0, 1.5, 0.0005)
+
+    def spikes(n_spikes, n_neurons):
+        return np.sort(rng.uniform(0, 1.5, n_spikes)), rng.integers(0, n_neurons, n_spikes)
+
+    exc_t, exc_i = np.array([0.1, 0.2, 1.1, 1.2]), np.array([0, 1, 0, 2])
+    v = -0.065 + 0.01 * np.sin(np.arange(3)[:, None] + 20 * t[None, :])
+    return {
+        "spikes": {
+            "input": spikes(3000, 784),
+            "excitatory": (exc_t, exc_i),
+            "inhibitory": spikes(5, 10),
+        },
+        "window_s": 0.5,
+        "presentation_s": 0.35,
+        "windows": windows,
+        "trace_t": t,
+        "v": v,
+        "theta": np.full((3, len(t)), 0.021),
+        "neurons": np.array([0, 1, 2]),
+    }
+
+
+def test_spike_raster(activity, tmp_path):
+    fig = plots.spike_raster(
+        activity, example_labels=["7", "2"], layer_sizes={"input": 784, "excitatory": 10}
+    )
+    render(fig, tmp_path, "raster")
+    axes = fig.axes
+    assert len(axes) == 3
+    assert [ax.get_ylabel().split()[0] for ax in axes] == ["input", "excitatory", "inhibitory"]
+    assert axes[-1].get_xlabel() == "simulated time (s)"
+    assert axes[0].get_ylim() == (-0.5, 783.5) and axes[1].get_ylim() == (-0.5, 9.5)
+    assert axes[0].get_xlim() == (0.0, 1.5)
+    text = texts(fig)
+    assert "example 0 (label 7)" in text and "intensity 3" in text and "re-shown" in text
+    assert "stimulus (350 ms)" in text and "rest (150 ms)" in text
+    assert "3000 spikes" in text
+    assert fig.get_suptitle()
+
+
+def test_membrane_traces_draw_v_and_the_effective_threshold(activity, tmp_path):
+    fig = plots.membrane_traces(activity, v_thresh=-0.052, theta_offset=0.020)
+    render(fig, tmp_path, "traces")
+    assert len(fig.axes) == 3
+    assert all("(mV)" in ax.get_ylabel() for ax in fig.axes)
+    assert fig.axes[0].get_ylabel().startswith("neuron 0")
+    assert fig.axes[-1].get_xlabel() == "simulated time (s)"
+    threshold = fig.axes[0].lines[1].get_ydata()
+    np.testing.assert_allclose(threshold, (0.021 - 0.020 - 0.052) * 1e3)
+    spikes_of_neuron_0 = fig.axes[0].lines[2].get_xdata()
+    np.testing.assert_allclose(spikes_of_neuron_0, [0.1, 1.1])
+    text = texts(fig)
+    assert "membrane potential v" in text and "threshold" in text and "spike" in text
+
+
+def test_membrane_traces_default_threshold_constants(activity, tmp_path):
+    fig = plots.membrane_traces(activity)  # Diehl & Cook: v_thresh -52 mV, offset 20 mV
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), -51.0)
+
+
+def test_learning_curves_from_histories_and_arrays(tmp_path):
+    mlp_history = [
+        {"epoch": e, "examples_seen": 3000 * e, "wall_time": 0.5 * e, "val_accuracy": 0.8 + e / 100}
+        for e in range(1, 6)
+    ]
+    snn_history = [
+        {"examples_seen": 1000, "wall_time": 5.0, "val_accuracy": None},
+        {"examples_seen": 2000, "wall_time": 10.0, "val_accuracy": 0.6},
+        {"examples_seen": 3000, "wall_time": 15.0, "val_accuracy": 0.7},
+    ]
+    curves = {
+        "SNN": snn_history,
+        "MLP": mlp_history,
+        "MLP (dict)": {"examples_seen": [60000], "wall_time": [20.0], "accuracy": [0.97]},
+    }
+    fig = plots.learning_curves(curves, chance=0.1)
+    render(fig, tmp_path, "curves")
+    by_examples, by_time = fig.axes
+    assert "training examples" in by_examples.get_xlabel()
+    assert by_time.get_xlabel() == "training wall time (s)"
+    assert by_examples.get_ylabel() == "validation accuracy (%)"
+    assert [line.get_label() for line in by_examples.lines][:3] == ["SNN", "MLP", "MLP (dict)"]
+    np.testing.assert_allclose(by_examples.lines[0].get_ydata(), [60.0, 70.0])  # None skipped
+    assert by_examples.get_xscale() == "log"  # 1,000 .. 60,000 examples
+    assert "chance" in texts(fig)
+
+
+def test_learning_curves_without_records_still_render(tmp_path):
+    fig = plots.learning_curves(
+        {"SNN": [{"examples_seen": 1, "wall_time": 1, "val_accuracy": None}]}
+    )
+    render(fig, tmp_path, "empty")
+    assert "no validation records" in texts(fig)
+    fig = plots.learning_curves(
+        {
+            "SNN": [{"examples_seen": 1, "wall_time": 1, "val_accuracy": None}],
+            "MLP": {"examples_seen": [10], "wall_time": [0.1], "accuracy": [0.5]},
+        }
+    )
+    assert "SNN (no validation records)" in texts(fig)
+
+
+def test_receptive_fields_of_positive_and_signed_weights(tmp_path):
+    rng = np.random.default_rng(1)
+    snn = rng.random((784, 30))
+    fig = plots.receptive_fields(snn, n=25, labels=list(range(30)), title="SNN fields")
+    render(fig, tmp_path, "snn_fields")
+    ax = fig.axes[0]
+    image = ax.images[0]
+    assert image.get_array().shape == (5 * 29 + 1, 5 * 29 + 1)  # 5x5 tiles, 1-pixel gaps
+    assert image.get_clim() == (0.0, pytest.approx(snn[:, :25].max()))
+    assert "25 of 30" not in ax.get_xlabel() and "units 0-24 of 30" in ax.get_xlabel()
+    assert ax.get_title() == "SNN fields"
+    assert len(ax.texts) == 25
+    assert fig.axes[1].get_ylabel() == "input weight (dimensionless)"  # the colour bar
+
+    mlp = rng.normal(size=(784, 256))
+    fig = plots.receptive_fields(mlp, n=None)
+    render(fig, tmp_path, "mlp_fields")
+    low, high = fig.axes[0].images[0].get_clim()
+    assert low == pytest.approx(-high)  # symmetric about zero for signed weights
+    assert "units 0-255 of 256" in fig.axes[0].get_xlabel()
+
+
+def test_receptive_fields_reject_a_wrong_shape():
+    with pytest.raises(ValueError, match="n_inputs"):
+        plots.receptive_fields(np.zeros((100, 4)))
+
+
+def test_confusion_matrices_side_by_side(tmp_path):
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    results = {"SNN": (y_true, np.array([0, 1, 1, 1, 2, 0])), "MLP": (y_true, y_true)}
+    fig = plots.confusion_matrices(results)
+    render(fig, tmp_path, "confusion")
+    snn_ax, mlp_ax, colorbar = fig.axes
+    assert snn_ax.get_xlabel() == "predicted class" and snn_ax.get_ylabel() == "true class"
+    assert "66.7 %" in snn_ax.get_title() and "100.0 %" in mlp_ax.get_title()
+    assert "SNN" in snn_ax.get_title()
+    np.testing.assert_allclose(mlp_ax.images[0].get_array(), 100 * np.eye(3))
+    assert "%" in colorbar.get_ylabel()
+
+
+SUMMARY = [
+    {
+        "model": "STDP SNN N=100",
+        "accuracy": 0.82,
+        "train_seconds": 300.0,
+        "ops_per_inference": 1.6e6,
+        "energy_per_inference_j": 1.4e-6,
+    },
+    {
+        "model": "MLP 784-256-10",
+        "accuracy": 0.97,
+        "train_seconds": 12.0,
+        "ops_per_inference": 203264,
+        "energy_per_inference_j": 9.35e-7,
+    },
+]
+
+
+def test_comparison_bars(tmp_path):
+    fig = plots.comparison_bars(SUMMARY, footnote="4.6 pJ per MAC, 0.9 pJ per event")
+    render(fig, tmp_path, "bars")
+    accuracy, train_time, ops, energy = fig.axes
+    assert accuracy.get_ylabel() == "test accuracy (%)"
+    assert [bar.get_height() for bar in accuracy.patches] == pytest.approx([82.0, 97.0])
+    assert train_time.get_yscale() == "linear"  # a factor of 25: linear
+    assert "training wall time (s)" in train_time.get_ylabel()
+    assert "operations per inference" in ops.get_ylabel()
+    assert "µJ" in energy.get_ylabel()
+    assert [bar.get_height() for bar in energy.patches] == pytest.approx([1.4, 0.935])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["STDP SNN N=100", "MLP 784-256-10"]
+    assert "1.6M" in [t.get_text() for t in ops.texts]  # bar values in short form
+    assert "4.6 pJ" in "\n".join(t.get_text() for t in fig.texts)
+
+
+def test_comparison_bars_use_a_log_axis_for_wide_ranges(tmp_path):
+    summary = {row["model"]: dict(row) for row in SUMMARY}
+    summary["STDP SNN N=100"]["train_seconds"] = 3000.0  # 250x the MLP's
+    fig = plots.comparison_bars(summary)
+    render(fig, tmp_path, "bars_log")
+    assert fig.axes[1].get_yscale() == "log" and "log scale" in fig.axes[1].get_ylabel()
