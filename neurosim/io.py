@@ -28,6 +28,15 @@ __all__ = [
     "save_arrays",
 ]
 
+
+def _file_mode() -> int:
+    """Mode of a new regular file under the process umask (read once, at import)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
 FORMAT_NAME = "neurosim-model"
 FORMAT_VERSION = 1
 _METADATA_KEY = "__metadata__"
@@ -60,6 +69,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, _FILE_MODE)  # mkstemp creates 0600; give the usual umask mode
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

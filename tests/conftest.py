@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import urllib.error
-from pathlib import Path
 
 import pytest
-
-# The studies (``studies/``) are imported by their tests. ``python -m pytest`` puts the
-# repository root on sys.path, the ``pytest`` script does not; make both work (a
-# ``pythonpath = ["."]`` in pyproject's pytest options would do the same).
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 
 def _offline(url: str) -> bytes:

@@ -294,8 +294,8 @@ def test_validation_accuracy_is_recorded_at_the_chosen_interval(digits):
     assert all(0.0 <= h["val_accuracy"] <= 1.0 for h in measured)
 
 
-def test_exponential_euler_option_runs_the_same_protocol(digits):
-    engine = tiny_engine(integration="exponential_euler")
+def test_euler_option_runs_the_same_protocol(digits):
+    engine = tiny_engine(integration="euler")
     state = initial_state(784, N_TINY, engine.params)
     state, result, _ = engine.run_chunk(state, digits[0][:2], intensity=2.0, plastic=True, seed=1)
     assert result.n_completed == 2 and result.counts.sum() > 0

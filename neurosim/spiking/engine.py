@@ -48,6 +48,10 @@ __all__ = [
     "stdp_synapse_equations",
 ]
 
+# Code generation depends on this file, so its content is part of every build key (hashed once:
+# an edit while a process runs must not change that process's key).
+_ENGINE_SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
 # Network state that is carried from one chunk to the next: (group, variable, state key).
 _NEURON_STATE = (
     ("exc", "v"),
@@ -427,7 +431,7 @@ class STDPEngine:
     def build_key(self) -> str:
         """Hash of everything that changes the generated code."""
         description = {
-            "engine_source": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+            "engine_source": _ENGINE_SOURCE_HASH,
             "brian2": b2.__version__,
             "n_input": self.n_input,
             "n_neurons": self.n_neurons,

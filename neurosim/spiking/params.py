@@ -74,13 +74,14 @@ class DiehlCookParams:
     presentation_time: Quantity = _q(350.0 * ms)
     rest_time: Quantity = _q(150.0 * ms)
     dt: Quantity = _q(0.5 * ms)
-    # Integration of the neuron groups. "euler" is the original's (Brian 1 integrates these
-    # nonlinear, conductance-based equations with forward Euler). Euler is unstable once the
-    # summed conductance exceeds 2 * tau / dt (400 for the excitatory layer), which a volley
-    # of about a dozen simultaneous inhibitory spikes reaches; the network then fires in
-    # lock-step and its thresholds run away. "exponential_euler" integrates v exactly for
-    # the conductances of each step and stays stable.
-    integration: str = "euler"
+    # Integration of the neuron groups (a deliberate deviation). The original integrates these
+    # nonlinear, conductance-based equations with forward Euler ("euler", available). Euler is
+    # unstable once the summed conductance exceeds 2 * tau / dt (400 for the excitatory layer),
+    # which a volley of a dozen simultaneous inhibitory spikes reaches: the layer then fires in
+    # lock-step, thresholds run away and the network falls silent (seen here on a 3,000-image
+    # MNIST subset at N=100 and at inhibition 45). "exponential_euler" integrates v exactly for
+    # each step's conductances and stays stable; see benchmarks/RESULTS.md for its effect.
+    integration: str = "exponential_euler"
 
     def replace(self, **changes) -> DiehlCookParams:
         """Return a copy with some fields changed."""
