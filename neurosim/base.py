@@ -124,7 +124,8 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction --------------------------------------------------------------------------
     @abstractmethod
     def decision_function(self, X: Any) -> np.ndarray:
-        """Per-class scores of shape (n_samples, n_classes); the highest wins."""
+        """Per-class scores (n_samples, n_classes), the highest wins; or, for two classes, one
+        score per sample, positive for ``classes_[1]`` (scikit-learn's convention)."""
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict class labels.
@@ -139,7 +140,8 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
             Labels from ``classes_``.
         """
         scores = self.decision_function(X)
-        return self.classes_[np.argmax(scores, axis=1)]
+        winners = (scores > 0).astype(np.int64) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[winners]
 
     # -- checkpoints -------------------------------------------------------------------------
     def _run_params(self) -> dict[str, Any]:

@@ -802,21 +802,6 @@ class RateMLP(NeuroClassifier):
             return logits[:, 1] - logits[:, 0]
         return logits
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        logits = self._logits(X)  # first: raises NotFittedError before classes_ is looked up
-        return self.classes_[np.argmax(logits, axis=1)]
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax of the logits).
 
