@@ -323,6 +323,7 @@ def fit_or_load(
     y_val: np.ndarray | None = None,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
+    resume: bool = False,
 ) -> FitResult:
     """Fit ``model`` on ``(X, y)``, or load the cached copy trained under the same key.
 
@@ -339,6 +340,9 @@ def fit_or_load(
         disables caching.
     use_cache : bool, default True
         ``False`` retrains and overwrites the cached copy.
+    resume : bool, default False
+        Train with a checkpoint ``<key>.ckpt.npz`` in ``cache_dir``: an interrupted run
+        (Ctrl-C, a killed process) continues from it when called again with ``resume=True``.
 
     Returns
     -------
@@ -367,6 +371,10 @@ def fit_or_load(
             except (ModelFileError, KeyError, ValueError, OSError) as error:
                 logger.warning("ignoring unreadable cached model %s: %s", path, error)
 
+    checkpoint = None
+    if resume and cache_dir is not None:
+        checkpoint = Path(cache_dir) / f"{key}.ckpt.npz"
+        model.set_params(checkpoint=checkpoint)
     compile_seconds = _warm_up(model, X, y)
     start = time.perf_counter()
     if X_val is not None and len(X_val):
@@ -381,10 +389,14 @@ def fit_or_load(
         "compile_seconds": compile_seconds,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    if checkpoint is not None:
+        model.set_params(checkpoint=None)
     if path is not None:
         model.save(path)
         text = json.dumps(record, indent=2).encode()
         atomic_write(record_path, lambda handle: handle.write(text))
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # the finished model supersedes it
     return FitResult(
         model=model,
         key=key,

@@ -435,6 +435,7 @@ def run_compare(
     force: bool = False,
     cache_dir: Path | None = Path("results/cache"),
     use_cache: bool = True,
+    resume: bool = False,
     data_home: str | None = None,
     download: bool = True,
     mnist_loader: Callable[..., Any] = load_mnist,
@@ -483,7 +484,14 @@ def run_compare(
         X, y = training_sets[which]
         say(f"{name}: training on {len(X):,} images ...")
         fit = fit_or_load(
-            model, X, y, X_val=X_val, y_val=y_val, cache_dir=cache_dir, use_cache=use_cache
+            model,
+            X,
+            y,
+            X_val=X_val,
+            y_val=y_val,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            resume=resume,
         )
         say(
             f"{name}: {'loaded from cache' if fit.cached else 'trained'} "
@@ -650,6 +658,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--force", action="store_true", help="write into an existing --out")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cache", action="store_true", help="retrain instead of reusing")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="checkpoint training in the cache folder and continue an interrupted run",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("results/cache"))
     parser.add_argument("--data-home", help="folder with the MNIST files")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
@@ -676,6 +689,7 @@ def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> dict:
             force=args.force,
             cache_dir=args.cache_dir,
             use_cache=not args.no_cache,
+            resume=args.resume,
             data_home=args.data_home,
             download=not args.no_download,
             command=command.strip(),
