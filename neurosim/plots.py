@@ -9,6 +9,7 @@ with ``fig.savefig("name.png")`` or display it in a notebook.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -533,7 +534,7 @@ def comparison_bars(
             ax.set_yscale("log")
             ax.set_ylim(values[values > 0].min() / 3, values.max() * 6)
         elif key == "accuracy":
-            ax.set_ylim(0, 109)
+            ax.set_ylim(0, 130)  # headroom for the legend
         else:
             ax.set_ylim(0, max(values.max(), 1e-12) * 1.2 if len(values) else 1)
         ax.bar_label(bars, [fmt(v) for v in values], fontsize=8, padding=2)
@@ -541,15 +542,14 @@ def comparison_bars(
         ax.tick_params(axis="x", length=0)
         ax.set_ylabel(label + (" (log scale)" if log else ""))
         ax.grid(axis="y", alpha=0.3)
-    fig.legend(
+    axes_list = fig.axes
+    axes_list[0].legend(
         handles=[Patch(color=colors[n], label=n) for n in names],
-        loc="outside lower center",
-        ncols=min(len(names), 4),
-        fontsize=9,
-        frameon=False,
+        loc="upper left",
+        fontsize=8,
+        framealpha=0.9,
     )
+    if footnote:  # as a figure-level x label, so the layout keeps room for it
+        fig.supxlabel(textwrap.fill(footnote, 190), fontsize=7, ha="left", x=0.01)
     fig.suptitle(title)
-    if footnote:
-        fig.text(0.01, 0.0, footnote, fontsize=7, ha="left", va="bottom", wrap=True)
-        fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
     return fig
