@@ -216,10 +216,10 @@ def test_comparison_bars(tmp_path):
     assert "operations per inference" in ops.get_ylabel()
     assert "µJ" in energy.get_ylabel()
     assert [bar.get_height() for bar in energy.patches] == pytest.approx([1.4, 0.935])
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["STDP SNN N=100", "MLP 784-256-10"]
     assert "1.6M" in [t.get_text() for t in ops.texts]  # bar values in short form
-    assert "4.6 pJ" in "\n".join(t.get_text() for t in fig.texts)
+    assert "4.6 pJ" in fig.get_supxlabel()
 
 
 def test_comparison_bars_use_a_log_axis_for_wide_ranges(tmp_path):
