@@ -36,7 +36,7 @@ from neurosim.data import (
     stratified_subset,
 )
 from neurosim.energy import estimate_model_energy
-from neurosim.io import ModelFileError, atomic_write
+from neurosim.io import ModelFileError, atomic_write, fingerprint
 
 __all__ = [
     "Dataset",
@@ -219,18 +219,6 @@ def split_holdout(
 _UNCACHED_PARAMS = ("verbose", "checkpoint")
 
 
-def _fingerprint(*arrays: np.ndarray | None) -> str:
-    digest = hashlib.sha256()
-    for array in arrays:
-        if array is None:
-            digest.update(b"none")
-            continue
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.view(np.uint8).ravel())
-    return digest.hexdigest()
-
-
 def _code_fingerprint(model: Any) -> str:
     """Hash of the source files of the model's subpackage (e.g. all of neurosim/spiking/)."""
     module = sys.modules[type(model).__module__]
@@ -247,9 +235,9 @@ def _cache_description(model, X, y, X_val, y_val) -> dict[str, Any]:
     return {
         "estimator": type(model).__name__,
         "params": json.loads(json.dumps(params, default=repr)),
-        "train_data": _fingerprint(X, y),
+        "train_data": fingerprint(X, y),
         "n_train": len(X),
-        "validation_data": None if X_val is None else _fingerprint(X_val, y_val),
+        "validation_data": None if X_val is None else fingerprint(X_val, y_val),
         "code": _code_fingerprint(model),
         "neurosim": neurosim.__version__,
     }

@@ -77,11 +77,17 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     return path
 
 
-def fingerprint(array: np.ndarray) -> str:
-    """Short SHA-256 of an array's bytes, shape and dtype (to tie a checkpoint to its data)."""
-    array = np.ascontiguousarray(array)
-    digest = hashlib.sha256(f"{array.shape}{array.dtype}".encode())
-    digest.update(array.view(np.uint8))
+def fingerprint(*arrays: np.ndarray | None) -> str:
+    """Short SHA-256 of arrays' dtypes, shapes and bytes (``None`` allowed), e.g. to tie a
+    checkpoint or a cached model to its data."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.view(np.uint8).ravel())
     return digest.hexdigest()[:16]
 
 
