@@ -86,6 +86,9 @@ def main() -> None:
             "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
             "synaptic_events_per_inference": model.n_ops_per_sample_,
             "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            # The compiled simulation runs as a child process.
+            "peak_rss_simulation_MiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            / 1024,
         }
         print(json.dumps(record), flush=True)
         with args.out.open("a") as handle:

@@ -119,6 +119,7 @@ def build_layers(
     excitatory and inhibitory groups ``exc`` and ``inh``, the plastic synapses ``syn`` and the
     fixed ``exc_inh`` (one-to-one) and ``inh_exc`` (to every other neuron) connections.
     ``count_increment`` is added to an excitatory neuron's ``count`` at each of its spikes;
+    input and inhibitory neurons count all their spikes in ``spikes``;
     ``extra_namespace`` adds names (functions, arrays) the caller's code refers to.
     """
     ns = {**namespace(params), **(extra_namespace or {})}
@@ -126,9 +127,9 @@ def build_layers(
     pre_trace = "" if input_delays else "dpre/dt = -pre / tau_pre : 1"
     inp = b2.NeuronGroup(
         n_in,
-        f"rate : Hz\n{input_model}\n{pre_trace}",
+        f"rate : Hz\nspikes : 1\n{input_model}\n{pre_trace}",
         threshold=input_threshold,
-        reset="" if input_delays else "pre = 1",
+        reset="spikes += 1" if input_delays else "pre = 1\nspikes += 1",
         method="euler",
         name="inp",
         namespace=ns,
@@ -164,11 +165,12 @@ def build_layers(
         """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
         i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
         dge/dt = -ge / tau_ge : 1
-        dgi/dt = -gi / tau_gi : 1""",
+        dgi/dt = -gi / tau_gi : 1
+        spikes : 1""",
         threshold="v > v_thresh_inh",
-        reset="v = v_reset_inh",
+        reset="v = v_reset_inh\nspikes += 1",
         refractory="refractory_inh",
-        method=params.integration,
+        method=params.integration_inh,
         name="inh",
         namespace=ns,
     )
@@ -337,13 +339,10 @@ class STDPEngine:
             example = example + accepted
             intensity += (has_previous - accepted) - accepted * (intensity - intensity_start)
             has_previous = 1
-            total = 0
-            input_spikes = 0
-            inh_spikes = 0
             stopped = stop_when(int(example >= n_valid))""",
             clock=boundary,
             when="start",
-            order=1,
+            order=3,
             name="ctl_decide",
         )
 
@@ -360,34 +359,52 @@ class STDPEngine:
         inp, exc, inh, syn = layers["inp"], layers["exc"], layers["inh"], layers["syn"]
         inp.example = b2.linked_var(ctl, "example", index=np.zeros(n_in, dtype=int))
         inp.intensity = b2.linked_var(ctl, "intensity", index=np.zeros(n_in, dtype=int))
+        # Window-boundary work, in this order: record the window's counts (0), tally them
+        # into the control group (1), record the tallies (2), decide (3), set the next
+        # window's rates and clear the counters (4), then normalise the weights (5-7). Tallies
+        # are summed once per window rather than sent as spikes: a spike pathway costs two
+        # code objects in every time step.
+        tallies = {}
+        for source, source_var, total_var in (
+            (exc, "count", "total"),
+            (inp, "spikes", "input_spikes"),
+            (inh, "spikes", "inh_spikes"),
+        ):
+            name = f"{source.name}_ctl"
+            ctl.run_regularly(
+                f"{total_var} = 0", clock=boundary, when="start", order=0, name=f"{name}_reset"
+            )
+            tallies[name] = b2.Synapses(source, ctl, name=name)
+            tallies[name].connect(i=np.arange(source.N), j=np.zeros(source.N, dtype=int))
+            tallies[name].run_regularly(
+                f"{total_var}_post += {source_var}_pre",
+                clock=boundary,
+                when="start",
+                order=1,
+                name=f"{name}_sum",
+            )
         inp.run_regularly(
-            "rate = images(example * ms, i) * max_pixel_rate * intensity",
+            "rate = images(example * ms, i) * max_pixel_rate * intensity\nspikes = 0",
             clock=boundary,
             when="start",
-            order=2,
+            order=4,
             name="inp_rates",
         )
+        inh.run_regularly("spikes = 0", clock=boundary, when="start", order=4, name="inh_clear")
         exc.run_regularly(
-            "count = 0\nw_sum = 0", clock=boundary, when="start", order=2, name="exc_clear"
+            "count = 0\nw_sum = 0", clock=boundary, when="start", order=4, name="exc_clear"
         )
+        syn.run_regularly("w_sum_post += w", clock=boundary, when="start", order=5, name="syn_sum")
         exc.run_regularly(
             "norm = plastic * w_sum_target / (w_sum + 1e-12) + (1 - plastic)",
             clock=boundary,
             when="start",
-            order=4,
+            order=6,
             name="exc_norm",
         )
-        syn.run_regularly("w_sum_post += w", clock=boundary, when="start", order=3, name="syn_sum")
         syn.run_regularly(
-            "w = w * norm_post", clock=boundary, when="start", order=5, name="syn_scale"
+            "w = w * norm_post", clock=boundary, when="start", order=7, name="syn_scale"
         )
-        exc_ctl = b2.Synapses(exc, ctl, on_pre=f"total_post += int{presenting}", name="exc_ctl")
-        exc_ctl.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
-        # Spike tallies for counting synaptic events per inference.
-        inp_ctl = b2.Synapses(inp, ctl, on_pre="input_spikes_post += 1", name="inp_ctl")
-        inp_ctl.connect(i=np.arange(n_in), j=np.zeros(n_in, dtype=int))
-        inh_ctl = b2.Synapses(inh, ctl, on_pre="inh_spikes_post += 1", name="inh_ctl")
-        inh_ctl.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
 
         count_mon = b2.StateMonitor(
             exc, "count", record=True, clock=boundary, when="start", order=0, name="count_mon"
@@ -398,16 +415,14 @@ class STDPEngine:
             record=0,
             clock=boundary,
             when="start",
-            order=0,
+            order=2,
             name="ctl_mon",
         )
         objects = dict(
             images=images,
             ctl=ctl,
             **layers,
-            exc_ctl=exc_ctl,
-            inp_ctl=inp_ctl,
-            inh_ctl=inh_ctl,
+            **tallies,
             count_mon=count_mon,
             ctl_mon=ctl_mon,
         )
