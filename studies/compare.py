@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,9 +38,18 @@ from neurosim.experiment import (
     subset,
     summary_row,
 )
-from neurosim.io import atomic_write
-
-REPO = Path(__file__).resolve().parents[1]
+from studies.common import (
+    add_common_arguments,
+    dataset_lines,
+    duration,
+    mode_of,
+    output_folder,
+    package_versions,
+    save_figures,
+    say,
+    write_report,
+    write_results,
+)
 
 
 @dataclass(frozen=True)
@@ -132,20 +138,6 @@ _SNN_SECONDS_PER_WINDOW_PER_NEURON = {"cpp_standalone": 3.0e-5, "runtime": 3.5e-
 _SNN_WINDOWS_PER_EXAMPLE = 1.5  # re-presentations of images that drew too few spikes
 _SNN_COMPILE_SECONDS = 60.0
 _MLP_SECONDS_PER_MAC_EXAMPLE = 1.5e-9  # forward + backward pass, per weight and example
-
-
-def duration(seconds: float) -> str:
-    """``45 s``, ``12 min`` or ``1.5 h``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def say(message: str) -> None:
-    """A status line with the time of day."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # -- sizes and estimate ------------------------------------------------------------------------
@@ -238,34 +230,6 @@ def snn_health(row: dict, history: list[dict]) -> list[str]:
     return warnings
 
 
-def _versions() -> dict[str, str]:
-    import brian2
-    import matplotlib
-    import scipy
-    import sklearn
-
-    import neurosim
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "brian2": brian2.__version__,
-        "sklearn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "matplotlib": matplotlib.__version__,
-        "neurosim": neurosim.__version__,
-        "git_commit": commit or "unknown",
-        "platform": platform.platform(),
-        "cpu_count": str(os.cpu_count()),
-    }
-
-
 def _record_activity(snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device: str) -> dict:
     """Spikes and traces of the first test images, for the raster and the membrane traces.
 
@@ -344,17 +308,11 @@ FIGURE_CAPTIONS = {
 }
 
 
-def write_report(folder: Path, results: dict) -> Path:
+def write_compare_report(folder: Path, results: dict) -> Path:
     """``report.md`` with the dataset first, the summary table and the figures."""
     dataset = results["dataset"]
     config = results["config"]
-    lines = [f"# Rate-based MLP vs spiking STDP network ({config['mode']} mode)", ""]
-    if dataset["key"] == "mnist":
-        lines.append(f"**Dataset: MNIST** — {dataset['source']}.")
-    else:
-        lines.append(f"> **Dataset: {dataset['name']}.** These are not MNIST results.")
-        if dataset.get("notice"):
-            lines += [">", f"> {dataset['notice']}"]
+    lines = dataset_lines(dataset)
     for warning in results.get("warnings", []):
         lines += ["", f"> **Warning:** {warning}."]
     overrides = config.get("snn_params")
@@ -393,40 +351,18 @@ def write_report(folder: Path, results: dict) -> Path:
             else ""
         ),
         "",
-        "## Figures",
-        "",
     ]
-    for name, filename in results["figures"].items():
-        lines += [f"### {FIGURE_CAPTIONS.get(name, name)}", "", f"![{name}]({filename})", ""]
-    lines += ["## Reproduce", "", "```", results["command"], "```", ""]
-    text = "\n".join(lines).encode()
-    return atomic_write(folder / "report.md", lambda handle: handle.write(text))
+    return write_report(
+        folder,
+        f"Rate-based MLP vs spiking STDP network ({config['mode']} mode)",
+        lines,
+        results["figures"],
+        FIGURE_CAPTIONS,
+        results["command"],
+    )
 
 
 # -- the study ---------------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _output_folder(out: Path | None, force: bool) -> Path:
-    if out is None:
-        out = Path("results") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
-    if out.exists() and any(out.iterdir()) and not force:
-        raise FileExistsError(f"{out} exists and is not empty; choose another --out or use --force")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def run_compare(
     config: CompareConfig,
     *,
@@ -453,7 +389,7 @@ def run_compare(
     )
     if data.notice:
         say("NOTICE: " + data.notice)
-    folder = _output_folder(out, force)
+    folder = output_folder("compare", out, force)
     tag = "MNIST" if data.key == "mnist" else "sklearn digits, NOT MNIST"
     say(f"dataset: {data.name}; writing to {folder}")
 
@@ -568,10 +504,7 @@ def run_compare(
             title=f"{snn_name}: membrane potential and threshold — {tag}",
         ),
     }
-    filenames = {}
-    for name, figure in figures.items():
-        filenames[name] = f"{name}.png"
-        figure.savefig(folder / filenames[name], dpi=110)
+    filenames = save_figures(folder, figures)
 
     results = {
         "study": "compare",
@@ -580,7 +513,7 @@ def run_compare(
         "mode": config.mode,
         "config": dataclasses.asdict(config),
         "seeds": {"global": seed, "models": seed, "subsets": seed, "validation_subset": seed + 1},
-        "versions": _versions(),
+        "versions": package_versions(),
         "dataset": {
             **data.info(),
             "requested": dataset,
@@ -637,10 +570,8 @@ def run_compare(
             "estimate_seconds": estimate,
         },
     }
-    results = _jsonable(results)
-    text = json.dumps(results, indent=2).encode()
-    atomic_write(folder / "results.json", lambda handle: handle.write(text))
-    write_report(folder, results)
+    results = write_results(folder, results)
+    write_compare_report(folder, results)
     say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     for row in rows:
         say(f"  {row['model']}: {100 * row['accuracy']:.2f} % test accuracy")
@@ -651,21 +582,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m studies.compare", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--quick", action="store_true", help="minutes instead of an hour")
-    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # for tests
-    parser.add_argument("--dataset", choices=("auto", "mnist", "digits"), default="auto")
-    parser.add_argument("--out", type=Path, help="output folder (default results/compare-<time>)")
-    parser.add_argument("--force", action="store_true", help="write into an existing --out")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-cache", action="store_true", help="retrain instead of reusing")
+    add_common_arguments(parser)
     parser.add_argument(
         "--resume",
         action="store_true",
         help="checkpoint training in the cache folder and continue an interrupted run",
     )
-    parser.add_argument("--cache-dir", type=Path, default=Path("results/cache"))
-    parser.add_argument("--data-home", help="folder with the MNIST files")
-    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument(
         "--snn-params",
         type=json.loads,
@@ -678,8 +600,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> dict:
     """Command-line entry point; ``run_kwargs`` go to :func:`run_compare` (e.g. a loader)."""
     args = parse_args(argv)
-    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
-    config = dataclasses.replace(PRESETS[mode], seed=args.seed, snn_params=args.snn_params)
+    config = dataclasses.replace(PRESETS[mode_of(args)], seed=args.seed, snn_params=args.snn_params)
     command = "python -m studies.compare " + " ".join(sys.argv[1:] if argv is None else list(argv))
     try:
         return run_compare(
