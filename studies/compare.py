@@ -30,6 +30,8 @@ from neurosim import RateMLP, STDPNetwork, load_mnist, plots
 from neurosim.data import DatasetNotFoundError
 from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
 from neurosim.experiment import (
+    Dataset,
+    FitResult,
     curve_points,
     evaluate,
     fit_or_load,
@@ -204,6 +206,78 @@ def make_models(config: CompareConfig, n_train: int, n_full: int) -> dict[str, t
             "full",
         )
     return models
+
+
+@dataclass
+class Splits:
+    """The images of one comparison: training subset, whole training pool, validation, test."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def make_splits(config: CompareConfig, data: Dataset) -> Splits:
+    """Seeded training subset, validation set (held out from training or taken from the test
+    split, as configured) and test subset of ``data``."""
+    seed = config.seed
+    X_pool, y_pool = data.X_train, data.y_train
+    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
+    n_val = min(config.n_val, len(X_pool) // 5) if config.n_val else 0
+    if config.val_from == "train":
+        X_pool, y_pool, X_val, y_val = split_holdout(X_pool, y_pool, n_val, seed)
+    else:
+        X_val, y_val = subset(data.X_test, data.y_test, n_val, seed + 1) if n_val else (None, None)
+    X_val, y_val = (X_val, y_val) if n_val else (None, None)
+    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
+    return Splits(X_train, y_train, X_pool, y_pool, X_val, y_val, X_test, y_test)
+
+
+def trained_models(
+    config: CompareConfig,
+    splits: Splits,
+    *,
+    cache_dir: Path | None = Path("results/cache"),
+    use_cache: bool = True,
+    resume: bool = False,
+) -> dict[str, tuple[FitResult, int]]:
+    """Train the comparison's models, or load them from the cache (shared by all studies).
+
+    Returns model name -> (fit result, size of its training set).
+    """
+    training_sets = {
+        "subset": (splits.X_train, splits.y_train),
+        "full": (splits.X_pool, splits.y_pool),
+    }
+    trained = {}
+    for name, (model, which) in make_models(
+        config, len(splits.X_train), len(splits.X_pool)
+    ).items():
+        X, y = training_sets[which]
+        say(f"{name}: training on {len(X):,} images ...")
+        fit = fit_or_load(
+            model,
+            X,
+            y,
+            X_val=splits.X_val,
+            y_val=splits.y_val,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            resume=resume,
+        )
+        say(
+            f"{name}: {'loaded from cache' if fit.cached else 'trained'} "
+            f"({fit.fit_seconds:.1f} s"
+            + (f", engine build {fit.compile_seconds:.0f} s" if fit.compile_seconds else "")
+            + ")"
+        )
+        trained[name] = (fit, len(X))
+    return trained
 
 
 def snn_health(row: dict, history: list[dict]) -> list[str]:
@@ -394,16 +468,9 @@ def run_compare(
     say(f"dataset: {data.name}; writing to {folder}")
 
     seed = config.seed
-    X_pool, y_pool = data.X_train, data.y_train
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
-    n_val = min(config.n_val, len(X_pool) // 5) if config.n_val else 0
-    if config.val_from == "train":
-        X_pool, y_pool, X_val, y_val = split_holdout(X_pool, y_pool, n_val, seed)
-    else:
-        X_val, y_val = subset(data.X_test, data.y_test, n_val, seed + 1) if n_val else (None, None)
-    X_val, y_val = (X_val, y_val) if n_val else (None, None)
-    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
-    training_sets = {"subset": (X_train, y_train), "full": (X_pool, y_pool)}
+    splits = make_splits(config, data)
+    X_train, X_pool, X_test, y_test = splits.X_train, splits.X_pool, splits.X_test, splits.y_test
+    n_val = 0 if splits.X_val is None else len(splits.X_val)
 
     estimate = estimate_seconds(config, len(X_train), len(X_pool), len(X_test))
     say(
@@ -414,29 +481,15 @@ def run_compare(
         f"MLP ~{duration(estimate['mlp'])})"
     )
 
-    models = make_models(config, len(X_train), len(X_pool))
+    trained = trained_models(
+        config, splits, cache_dir=cache_dir, use_cache=use_cache, resume=resume
+    )
+    models = list(trained)
     fits, evaluations, rows, warnings = {}, {}, [], []
-    for name, (model, which) in models.items():
-        X, y = training_sets[which]
-        say(f"{name}: training on {len(X):,} images ...")
-        fit = fit_or_load(
-            model,
-            X,
-            y,
-            X_val=X_val,
-            y_val=y_val,
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            resume=resume,
-        )
-        say(
-            f"{name}: {'loaded from cache' if fit.cached else 'trained'} "
-            f"({fit.fit_seconds:.1f} s"
-            + (f", engine build {fit.compile_seconds:.0f} s" if fit.compile_seconds else "")
-            + "); testing ..."
-        )
+    for name, (fit, n_train) in trained.items():
+        say(f"{name}: testing ...")
         evaluation = evaluate(fit.model, X_test, y_test)
-        row = summary_row(name, fit, evaluation, len(X))
+        row = summary_row(name, fit, evaluation, n_train)
         say(
             f"{name}: test accuracy {100 * evaluation['accuracy']:.2f} % "
             f"({evaluation['seconds_per_image'] * 1e3:.3g} ms per image)"
