@@ -19,11 +19,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 __all__ = [
+    "PAPER_ACCURACY",
     "comparison_bars",
     "confusion_matrices",
+    "firing_statistics",
     "learning_curves",
     "membrane_traces",
+    "optimizer_curves",
     "receptive_fields",
+    "robustness_curves",
+    "scaling_curves",
     "spike_raster",
 ]
 
@@ -551,5 +556,258 @@ def comparison_bars(
     )
     if footnote:  # as a figure-level x label, so the layout keeps room for it
         fig.supxlabel(textwrap.fill(footnote, 190), fontsize=7, ha="left", x=0.01)
+    fig.suptitle(title)
+    return fig
+
+
+def _median_band(series: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, minimum and maximum across runs (truncated to the shortest run)."""
+    length = min(len(s) for s in series)
+    stacked = np.array([np.asarray(s[:length], dtype=float) for s in series])
+    return np.median(stacked, axis=0), stacked.min(axis=0), stacked.max(axis=0)
+
+
+def optimizer_curves(
+    runs: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    *,
+    title: str = "Optimizers on the same MLP",
+) -> Figure:
+    """Training loss and validation accuracy against epochs and against wall time.
+
+    Parameters
+    ----------
+    runs : dict
+        Optimizer name -> one ``RateMLP.history_`` per seed (records with ``epoch``,
+        ``wall_time``, ``loss``, ``val_accuracy``). Lines are the median over seeds; with
+        several seeds a band shows their range.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharey="row")
+    colors = _model_colors(list(runs))
+    for name, histories in runs.items():
+        epochs = np.array([r["epoch"] for r in histories[0]], dtype=float)
+        times, _, _ = _median_band([[r["wall_time"] for r in h] for h in histories])
+        epochs = epochs[: len(times)]
+        for row, key in enumerate(("loss", "val_accuracy")):
+            values = [[r[key] for r in h] for h in histories]
+            if any(v is None for run in values for v in run):
+                continue
+            scale = 100.0 if key == "val_accuracy" else 1.0
+            median, low, high = (scale * a for a in _median_band(values))
+            for col, x in enumerate((epochs, times)):
+                ax = axes[row, col]
+                ax.plot(x, median, marker="o", markersize=3, color=colors[name], label=name)
+                if len(histories) > 1:
+                    ax.fill_between(x, low, high, color=colors[name], alpha=0.2, lw=0)
+    axes[0, 0].set_yscale("log")
+    axes[0, 0].set_ylabel("training loss (cross-entropy, log scale)")
+    axes[1, 0].set_ylabel("validation accuracy (%)")
+    for col, label in enumerate(("epoch", "training wall time (s)")):
+        axes[1, col].set_xlabel(label)
+        axes[0, col].set_title(f"vs {'epochs' if col == 0 else 'wall-clock time'}")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+    axes[1, 0].legend(loc="lower right", fontsize=8)
+    n_seeds = max(len(h) for h in runs.values()) if runs else 0
+    if n_seeds > 1:
+        title += f" (median of {n_seeds} seeds; band: range)"
+    fig.suptitle(title)
+    return fig
+
+
+# Diehl & Cook (2015), Table 1: test accuracy after training, by number of excitatory neurons.
+PAPER_ACCURACY = {100: 82.9, 400: 87.0, 1600: 91.9, 6400: 95.0}
+
+
+def scaling_curves(
+    snn: Sequence[Mapping[str, Any]],
+    mlp: Sequence[Mapping[str, Any]],
+    *,
+    paper: Mapping[int, float] = PAPER_ACCURACY,
+    title: str = "Accuracy and cost against network size",
+) -> Figure:
+    """The spiking network against its size and training examples; the MLP against its width.
+
+    Parameters
+    ----------
+    snn : list of dict
+        One per network size: ``n_neurons``, ``accuracy`` (test, fraction), ``train_seconds``,
+        and optionally ``curve`` (``examples_seen`` and ``accuracy`` lists: validation
+        accuracy during training).
+    mlp : list of dict
+        One per hidden size: ``hidden``, ``accuracy`` (fraction), ``train_seconds``,
+        ``n_params``.
+    paper : dict
+        Network size -> the paper's test accuracy in %, drawn as reference markers.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(15, 4.6), layout="constrained")
+    by_size, by_examples, by_width = fig.subplots(1, 3)
+    sizes = np.array([r["n_neurons"] for r in snn], dtype=float)
+    order = np.argsort(sizes)
+    accuracy = np.array([100 * r["accuracy"] for r in snn])[order]
+    seconds = np.array([r["train_seconds"] for r in snn])[order]
+    by_size.plot(sizes[order], accuracy, "o-", color="#c44e52", label="this library (measured)")
+    by_size.plot(
+        list(paper), list(paper.values()), "s--", color="0.4", mfc="none", label="Diehl & Cook 2015"
+    )
+    by_size.set_xscale("log")
+    by_size.set_xlabel("excitatory neurons N (log scale)")
+    by_size.set_ylabel("test accuracy (%)")
+    by_size.set_title("STDP network: accuracy and training time vs N")
+    time_axis = by_size.twinx()
+    time_axis.plot(sizes[order], seconds, "^:", color="#4c72b0", label="training wall time")
+    time_axis.set_ylabel("training wall time (s)", color="#4c72b0")
+    time_axis.tick_params(axis="y", colors="#4c72b0")
+    lines = by_size.get_legend_handles_labels()
+    extra = time_axis.get_legend_handles_labels()
+    by_size.legend(lines[0] + extra[0], lines[1] + extra[1], loc="lower right", fontsize=8)
+
+    colors = _model_colors([f"N={r['n_neurons']}" for r in snn])
+    for r in snn:
+        curve = r.get("curve") or {}
+        if curve.get("accuracy"):
+            by_examples.plot(
+                curve["examples_seen"],
+                100 * np.asarray(curve["accuracy"], dtype=float),
+                "o-",
+                markersize=3,
+                color=colors[f"N={r['n_neurons']}"],
+                label=f"N={r['n_neurons']}",
+            )
+    by_examples.set_xlabel("training examples seen")
+    by_examples.set_ylabel("validation accuracy (%)")
+    by_examples.set_title("STDP network: accuracy vs training examples")
+    if by_examples.lines:
+        by_examples.legend(loc="lower right", fontsize=8)
+    else:
+        by_examples.text(0.5, 0.5, "no validation records", transform=by_examples.transAxes)
+
+    widths = np.array([r["hidden"] for r in mlp], dtype=float)
+    order = np.argsort(widths)
+    by_width.plot(widths[order], [100 * mlp[i]["accuracy"] for i in order], "o-", color="#55a868")
+    for i in order:
+        by_width.annotate(
+            f"{mlp[i]['n_params'] / 1e3:.0f}k params\n{mlp[i]['train_seconds']:.1f} s",
+            (widths[i], 100 * mlp[i]["accuracy"]),
+            textcoords="offset points",
+            xytext=(0, -24),
+            ha="center",
+            fontsize=7,
+        )
+    by_width.set_xscale("log")
+    by_width.set_xlabel("hidden units (one layer, log scale)")
+    by_width.set_ylabel("test accuracy (%)")
+    by_width.set_title("MLP: accuracy vs width")
+    for ax in (by_size, by_examples, by_width):
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
+def robustness_curves(
+    perturbations: Mapping[str, Mapping[str, Any]],
+    *,
+    chance: float | None = None,
+    title: str = "Robustness",
+) -> Figure:
+    """Accuracy of each model against the strength of each perturbation, one panel each.
+
+    Parameters
+    ----------
+    perturbations : dict
+        Perturbation name -> ``{"levels": [...], "xlabel": str, "accuracy": {model: [...]}}``
+        (accuracies as fractions, one per level).
+    chance : float, optional
+        Chance accuracy (fraction), a dotted line.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(4.6 * max(len(perturbations), 1), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, max(len(perturbations), 1), sharey=True))
+    models = list(dict.fromkeys(m for p in perturbations.values() for m in p["accuracy"]))
+    colors = _model_colors(models)
+    for ax, (name, perturbation) in zip(axes, perturbations.items(), strict=False):
+        for model, accuracy in perturbation["accuracy"].items():
+            ax.plot(
+                perturbation["levels"],
+                100 * np.asarray(accuracy, dtype=float),
+                "o-",
+                color=colors[model],
+                label=model,
+            )
+        if chance is not None:
+            ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="chance")
+        ax.set_title(name)
+        ax.set_xlabel(perturbation["xlabel"])
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def firing_statistics(
+    stats: Mapping[str, Any],
+    *,
+    title: str = "Firing statistics",
+) -> Figure:
+    """Spikes per image by digit and layer, and the distribution of excitatory firing.
+
+    Parameters
+    ----------
+    stats : dict
+        ``classes`` (labels), ``spikes_per_image`` ({layer: mean spikes per image for each
+        class}), ``neuron_rates_hz`` (mean firing rate of each excitatory neuron during the
+        presentations) and ``presentation_s``.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(12, 4.4), layout="constrained")
+    by_class, by_neuron = fig.subplots(1, 2)
+    classes = [str(c) for c in stats["classes"]]
+    layers = list(stats["spikes_per_image"])
+    width = 0.8 / max(len(layers), 1)
+    x = np.arange(len(classes))
+    for k, layer in enumerate(layers):
+        by_class.bar(
+            x + (k - (len(layers) - 1) / 2) * width,
+            stats["spikes_per_image"][layer],
+            width,
+            color=_LAYER_COLORS.get(layer),
+            label=layer,
+        )
+    by_class.set_xticks(x, classes)
+    by_class.set_yscale("log")
+    by_class.set_xlabel("digit shown")
+    by_class.set_ylabel("spikes per image (mean, log scale)")
+    by_class.set_title("Activity of each layer by digit")
+    by_class.legend(fontsize=8)
+    rates = np.asarray(stats["neuron_rates_hz"], dtype=float)
+    silent = int(np.sum(rates == 0))
+    by_neuron.hist(rates[rates > 0], bins=30, color=_LAYER_COLORS["excitatory"])
+    by_neuron.set_xlabel(
+        f"mean firing rate during the {1e3 * stats['presentation_s']:.0f} ms presentations (Hz)"
+    )
+    by_neuron.set_ylabel("excitatory neurons")
+    by_neuron.set_title(f"Excitatory firing rates ({silent} of {len(rates)} neurons silent)")
+    for ax in (by_class, by_neuron):
+        ax.grid(alpha=0.3)
     fig.suptitle(title)
     return fig

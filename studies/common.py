@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from neurosim.experiment import Dataset, load_dataset
 from neurosim.io import atomic_write
 from neurosim.sweep import BACKENDS
 
@@ -63,6 +64,19 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, sweep: bool = False
 def mode_of(args: argparse.Namespace) -> str:
     """ "tiny", "quick" or "full" from the parsed options."""
     return "tiny" if args.tiny else "quick" if args.quick else "full"
+
+
+def load_study_dataset(args: argparse.Namespace) -> Dataset:
+    """The dataset chosen on the command line, announcing any fallback to the digits."""
+    data = load_dataset(args.dataset, data_home=args.data_home, download=not args.no_download)
+    if data.notice:
+        say("NOTICE: " + data.notice)
+    return data
+
+
+def dataset_tag(data: Dataset) -> str:
+    """Short name for figure titles; says loudly when the data is not MNIST."""
+    return "MNIST" if data.key == "mnist" else "sklearn digits, NOT MNIST"
 
 
 def package_versions() -> dict[str, str]:

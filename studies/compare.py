@@ -43,6 +43,7 @@ from neurosim.experiment import (
 from studies.common import (
     add_common_arguments,
     dataset_lines,
+    dataset_tag,
     duration,
     mode_of,
     output_folder,
@@ -464,7 +465,7 @@ def run_compare(
     if data.notice:
         say("NOTICE: " + data.notice)
     folder = output_folder("compare", out, force)
-    tag = "MNIST" if data.key == "mnist" else "sklearn digits, NOT MNIST"
+    tag = dataset_tag(data)
     say(f"dataset: {data.name}; writing to {folder}")
 
     seed = config.seed

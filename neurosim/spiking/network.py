@@ -222,13 +222,15 @@ class STDPNetwork(NeuroClassifier):
     ):
         """Present every row of ``X`` once (re-presenting silent ones); return per-example data.
 
-        Returns ``state`` after the last example, spike counts (n_examples, n_neurons) and
-        synaptic events per example (re-presentations included).
+        Returns ``state`` after the last example, excitatory spike counts of the accepted
+        window (n_examples, n_neurons) and per-example tallies over all of its windows
+        (re-presentations included): ``input`` and ``inhibitory`` spikes, ``excitatory``
+        spikes, ``windows``.
         """
         engine = self._engine()
         n = len(X)
         counts = np.zeros((n, self.n_neurons))
-        events = np.zeros(n)
+        tallies = {key: np.zeros(n) for key in ("input", "excitatory", "inhibitory", "windows")}
         position, counter = 0, counter_start
         if intensity is None:
             intensity = engine.params.intensity_start
@@ -244,12 +246,13 @@ class STDPNetwork(NeuroClassifier):
                 )
                 example = position + result.example
                 in_range = example < n
-                window_events = (
-                    result.input_spikes * self.n_neurons
-                    + result.counts.sum(axis=1)
-                    + result.inh_spikes * (self.n_neurons - 1)
-                )
-                np.add.at(events, example[in_range], window_events[in_range])
+                for key, per_window in (
+                    ("input", result.input_spikes),
+                    ("excitatory", result.counts.sum(axis=1)),
+                    ("inhibitory", result.inh_spikes),
+                    ("windows", np.ones(len(example))),
+                ):
+                    np.add.at(tallies[key], example[in_range], per_window[in_range])
                 done = example[result.accepted]
                 counts[done] = result.counts[result.accepted]
                 position += result.n_completed
@@ -265,7 +268,7 @@ class STDPNetwork(NeuroClassifier):
                 )
                 if on_chunk is not None:
                     on_chunk(state, result, position, counter)
-        return state, counts, events
+        return state, counts, tallies
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> STDPNetwork:
@@ -393,11 +396,11 @@ class STDPNetwork(NeuroClassifier):
     def _label(self, X: np.ndarray, y_index: np.ndarray) -> None:
         if self.n_label is not None:
             X, y_index = X[: self.n_label], y_index[: self.n_label]
-        _, counts, events = self._present(
+        _, counts, tallies = self._present(
             X, self.state_, plastic=False, phase=_PHASE_LABEL, desc="assigning labels"
         )
         self.assignments_ = assign_neurons(counts, y_index, len(self.classes_))
-        self.n_ops_per_sample_ = float(events.mean())
+        self.n_ops_per_sample_ = float(self._synaptic_events(tallies).mean())
         self.spikes_per_sample_ = float(counts.sum(axis=1).mean())
 
     def _validation_score(self, X, y, X_val, y_val) -> float:
@@ -448,12 +451,38 @@ class STDPNetwork(NeuroClassifier):
         ndarray of shape (n_samples, n_neurons)
             Counts of the accepted presentation (after any re-presentations).
         """
+        return self.layer_activity(X)["counts"]
+
+    def layer_activity(self, X: Any) -> dict[str, np.ndarray]:
+        """Spikes of every layer for each example, with learning frozen.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``counts`` (n_samples, n_neurons): excitatory spikes per neuron in the accepted
+            presentation (what :meth:`predict` votes with); per example, over all of its
+            windows (re-presentations included): ``input``, ``excitatory`` and ``inhibitory``
+            spikes, ``windows`` and ``synaptic_events``.
+        """
         check_is_fitted(self, "assignments_")
         X = self._validate_pixels(X, reset=False)
-        _, counts, _ = self._present(
+        _, counts, tallies = self._present(
             X, self.state_, plastic=False, phase=_PHASE_PREDICT, desc="testing"
         )
-        return counts
+        return {"counts": counts, **tallies, "synaptic_events": self._synaptic_events(tallies)}
+
+    def _synaptic_events(self, tallies: dict[str, np.ndarray]) -> np.ndarray:
+        """Synaptic events per example: each spike times its fan-out (input -> all N
+        excitatory, excitatory -> its inhibitory partner, inhibitory -> the other N - 1)."""
+        return (
+            tallies["input"] * self.n_neurons
+            + tallies["excitatory"]
+            + tallies["inhibitory"] * (self.n_neurons - 1)
+        )
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Class scores: mean spike count of the neurons assigned to each class.

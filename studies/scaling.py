@@ -1,0 +1,263 @@
+"""How accuracy and cost grow with size: the STDP network against N and training examples,
+next to the paper's table, and the MLP against its width.
+
+::
+
+    python -m studies.scaling --quick     # N = 25, 50, 100 on 2,000 MNIST images: minutes
+    python -m studies.scaling             # N = 100, 400, 1600, one pass over MNIST: hours
+
+Diehl & Cook (2015) report 82.9 / 87.0 / 91.9 / 95.0 % for N = 100 / 400 / 1600 / 6400.
+Every configuration is independent and they run in parallel (``--backend``, ``--n-jobs``; see
+:mod:`neurosim.sweep`); trained models are cached by configuration under ``results/cache/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from neurosim import RateMLP, STDPNetwork, plots
+from neurosim.experiment import curve_points, evaluate, fit_or_load, split_holdout, subset
+from neurosim.sweep import run_sweep
+from studies.common import (
+    add_common_arguments,
+    dataset_lines,
+    dataset_tag,
+    duration,
+    load_study_dataset,
+    mode_of,
+    output_folder,
+    package_versions,
+    save_figures,
+    say,
+    write_report,
+    write_results,
+)
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    mode: str
+    n_train: int | None  # training images (None: all but the validation images)
+    n_val: int  # validation images held out from training (learning curves)
+    n_test: int | None
+    n_label: int | None  # training images used to assign the neurons (None: all)
+    snn_sizes: tuple[int, ...]
+    snn_device: str
+    snn_validation_interval: int | None
+    mlp_hidden: tuple[int, ...]
+    mlp_epochs: int
+
+
+PRESETS = {
+    "full": ScalingConfig(
+        "full", None, 1000, None, 10000, (100, 400, 1600), "cpp_standalone", 10000,
+        (16, 64, 256, 1024), 10,
+    ),
+    "quick": ScalingConfig(
+        "quick", 2000, 300, 1000, None, (25, 50, 100), "cpp_standalone", 500, (16, 64, 256), 5
+    ),
+    "tiny": ScalingConfig("tiny", 12, 6, 10, None, (4, 8), "runtime", None, (8, 16), 1),
+}  # fmt: skip
+
+
+def train_one(task: dict[str, Any]) -> dict[str, Any]:
+    """Train and test one configuration (a sweep task)."""
+    if task["kind"] == "snn":
+        model = STDPNetwork(
+            n_neurons=task["size"],
+            device=task["device"],
+            n_label=task["n_label"],
+            validation_interval=task["validation_interval"],
+            random_state=task["seed"],
+        )
+    else:
+        model = RateMLP(
+            hidden_layer_sizes=(task["size"],),
+            max_iter=task["epochs"],
+            batch_size=128,
+            random_state=task["seed"],
+        )
+    use_val = task["kind"] == "mlp" or task["validation_interval"] is not None
+    fit = fit_or_load(
+        model,
+        task["X_train"],
+        task["y_train"],
+        X_val=task["X_val"] if use_val else None,
+        y_val=task["y_val"] if use_val else None,
+        cache_dir=task["cache_dir"],
+        use_cache=task["use_cache"],
+    )
+    evaluation = evaluate(fit.model, task["X_test"], task["y_test"])
+    history = fit.model.history_
+    return {
+        "kind": task["kind"],
+        "size": task["size"],
+        "accuracy": evaluation["accuracy"],
+        "train_seconds": fit.fit_seconds,
+        "learning_seconds": float(history[-1]["wall_time"]),
+        "compile_seconds": fit.compile_seconds,
+        "examples_seen": int(history[-1]["examples_seen"]),
+        "n_params": int(
+            fit.model.weights_.size
+            if task["kind"] == "snn"
+            else sum(c.size for c in fit.model.coefs_) + sum(b.size for b in fit.model.intercepts_)
+        ),
+        "ops_per_inference": evaluation["ops_per_inference"],
+        "spikes_per_inference": evaluation["spikes_per_inference"],
+        "curve": curve_points(history),
+        "cached": fit.cached,
+    }
+
+
+def run_scaling(args: argparse.Namespace, command: str) -> dict:
+    """Run the study; returns the contents of ``results.json``."""
+    started = time.perf_counter()
+    config = PRESETS[mode_of(args)]
+    data = load_study_dataset(args)
+    folder = output_folder("scaling", args.out, args.force)
+    seed = args.seed
+    X_pool, y_pool, X_val, y_val = split_holdout(
+        data.X_train, data.y_train, min(config.n_val, len(data.X_train) // 5), seed
+    )
+    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
+    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
+    say(
+        f"{config.mode} mode: STDP network N = {list(config.snn_sizes)} and MLP widths "
+        f"{list(config.mlp_hidden)} on {len(X_train):,} {data.name} images; writing to {folder}"
+    )
+    shared = dict(
+        X_train=X_train,
+        y_train=y_train,
+        X_val=X_val,
+        y_val=y_val,
+        X_test=X_test,
+        y_test=y_test,
+        seed=seed,
+        cache_dir=None if args.cache_dir is None else Path(args.cache_dir),
+        use_cache=not args.no_cache,
+    )
+    tasks = [
+        dict(
+            shared,
+            kind="snn",
+            size=n,
+            device=config.snn_device,
+            n_label=config.n_label,
+            validation_interval=config.snn_validation_interval,
+        )
+        for n in sorted(config.snn_sizes, reverse=True)  # largest first: it takes longest
+    ] + [dict(shared, kind="mlp", size=h, epochs=config.mlp_epochs) for h in config.mlp_hidden]
+    runs = run_sweep(
+        train_one, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
+    )
+    snn = sorted(
+        ({**r, "n_neurons": r["size"]} for r in runs if r["kind"] == "snn"),
+        key=lambda r: r["size"],
+    )
+    mlp = sorted(
+        ({**r, "hidden": r["size"]} for r in runs if r["kind"] == "mlp"), key=lambda r: r["size"]
+    )
+    for r in snn:
+        say(
+            f"STDP N={r['size']}: {100 * r['accuracy']:.2f} %, "
+            f"learning {r['learning_seconds']:.1f} s"
+        )
+    for r in mlp:
+        say(f"MLP 784-{r['size']}-10: {100 * r['accuracy']:.2f} %, {r['train_seconds']:.1f} s")
+
+    tag = dataset_tag(data)
+    figures = {
+        "scaling": plots.scaling_curves(
+            [{**r, "train_seconds": r["learning_seconds"]} for r in snn],
+            mlp,
+            title=f"Scaling — {tag}: {len(X_train):,} training, {len(X_test):,} test images",
+        )
+    }
+    filenames = save_figures(folder, figures)
+    results = write_results(
+        folder,
+        {
+            "study": "scaling",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": command,
+            "mode": config.mode,
+            "config": asdict(config),
+            "seed": seed,
+            "versions": package_versions(),
+            "dataset": {
+                **data.info(),
+                "n_train": len(X_train),
+                "n_val": len(X_val),
+                "n_test": len(X_test),
+            },
+            "paper_accuracy_percent": plots.PAPER_ACCURACY,
+            "snn": snn,
+            "mlp": mlp,
+            "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
+            "figures": filenames,
+            "timings": {"total_seconds": time.perf_counter() - started},
+        },
+    )
+    paper = plots.PAPER_ACCURACY
+    body = [
+        *dataset_lines(results["dataset"]),
+        "",
+        f"One pass over {len(X_train):,} training images, seed {seed}; neurons assigned from "
+        f"{'all' if config.n_label is None else f'the first {config.n_label:,}'} training "
+        f"images; tested on {len(X_test):,} test images. Learning curves: {len(X_val):,} "
+        "validation images held out from the training split. Learning time excludes the "
+        "labelling and validation passes; configurations ran in parallel "
+        f"({args.backend}), so times compare sizes with each other, not machines. The paper "
+        "trained on all 60,000 images (several passes for the larger networks).",
+        "",
+        "| STDP network | test accuracy | paper, % (Diehl & Cook) | learning time | synapses | "
+        "synaptic events / inference |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| N = {r['size']} | {100 * r['accuracy']:.2f} % | "
+            f"{paper.get(r['size'], '-')} | "
+            f"{r['learning_seconds']:.1f} s | {r['n_params']:,} | {r['ops_per_inference']:,.0f} |"
+            for r in snn
+        ),
+        "",
+        "| MLP | test accuracy | training time | parameters |",
+        "|---|---|---|---|",
+        *(
+            f"| 784-{r['size']}-10, {config.mlp_epochs} epochs | {100 * r['accuracy']:.2f} % | "
+            f"{r['train_seconds']:.1f} s | {r['n_params']:,} |"
+            for r in mlp
+        ),
+    ]
+    write_report(
+        folder,
+        f"Scaling of the STDP network and the MLP ({config.mode} mode)",
+        body,
+        filenames,
+        {"scaling": "Accuracy and training time against size; learning curves per size."},
+        command,
+    )
+    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        prog="python -m studies.scaling", description=__doc__.splitlines()[0]
+    )
+    add_common_arguments(parser, sweep=True)
+    args = parser.parse_args(argv)
+    command = "python -m studies.scaling " + " ".join(sys.argv[1:] if argv is None else argv)
+    try:
+        return run_scaling(args, command.strip())
+    except FileExistsError as error:
+        raise SystemExit(f"error: {error}") from error
+
+
+if __name__ == "__main__":
+    main()
