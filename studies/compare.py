@@ -305,7 +305,7 @@ def snn_health(row: dict, history: list[dict]) -> list[str]:
     return warnings
 
 
-def _record_activity(snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device: str) -> dict:
+def record_activity(snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device: str) -> dict:
     """Spikes and traces of the first test images, for the raster and the membrane traces.
 
     The most active neurons on those images are traced. The recording runs on a copy with
@@ -508,7 +508,7 @@ def run_compare(
     say("recording spikes of a few test images and drawing the figures ...")
     phase = time.perf_counter()
     k = min(config.record_examples, len(X_test))
-    activity = _record_activity(
+    activity = record_activity(
         snn, X_test[:k], evaluations[snn_name]["counts"][:k], config.record_device
     )
 

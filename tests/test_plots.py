@@ -228,3 +228,83 @@ def test_comparison_bars_use_a_log_axis_for_wide_ranges(tmp_path):
     fig = plots.comparison_bars(summary)
     render(fig, tmp_path, "bars_log")
     assert fig.axes[1].get_yscale() == "log" and "log scale" in fig.axes[1].get_ylabel()
+
+
+def _history(epochs, scale):
+    return [
+        {"epoch": e, "wall_time": 0.5 * e * scale, "loss": 1.0 / (e * scale), "val_accuracy": 0.8}
+        for e in range(1, epochs + 1)
+    ]
+
+
+def test_optimizer_curves_four_panels_with_seed_bands(tmp_path):
+    runs = {"SGD": [_history(4, 1.0), _history(4, 1.1)], "Adam": [_history(4, 2.0)]}
+    fig = plots.optimizer_curves(runs)
+    render(fig, tmp_path, "optimizers")
+    assert len(fig.axes) == 4
+    top_left, top_right, bottom_left, bottom_right = fig.axes
+    assert top_left.get_yscale() == "log"
+    assert "epoch" in bottom_left.get_xlabel() and "wall time (s)" in bottom_right.get_xlabel()
+    assert "validation accuracy (%)" in bottom_left.get_ylabel()
+    assert [t.get_text() for t in bottom_left.get_legend().get_texts()] == ["SGD", "Adam"]
+    assert len(top_left.collections) == 1  # the range band of SGD's two seeds only
+    assert "median of 2 seeds" in fig.get_suptitle()
+    np.testing.assert_allclose(bottom_left.lines[0].get_ydata(), [80.0] * 4)
+
+
+def test_scaling_curves_show_the_paper_and_the_measurements(tmp_path):
+    snn = [
+        {"n_neurons": n, "accuracy": a, "train_seconds": s, "curve": c}
+        for n, a, s, c in (
+            (100, 0.8, 10.0, {"examples_seen": [100, 200], "accuracy": [0.5, 0.7]}),
+            (25, 0.6, 4.0, {}),
+        )
+    ]
+    mlp = [
+        {"hidden": h, "accuracy": 0.9, "train_seconds": 1.0, "n_params": 784 * h} for h in (16, 64)
+    ]
+    fig = plots.scaling_curves(snn, mlp)
+    render(fig, tmp_path, "scaling")
+    text = texts(fig)
+    assert "Diehl & Cook 2015" in text and "this library (measured)" in text
+    assert "training wall time (s)" in text and "hidden units" in text
+    by_size = fig.axes[0]
+    measured, paper = by_size.lines[:2]
+    np.testing.assert_allclose(measured.get_xdata(), [25, 100])  # sorted by size
+    np.testing.assert_allclose(paper.get_ydata(), list(plots.PAPER_ACCURACY.values()))
+    assert len(fig.axes[1].lines) == 1  # only N=100 has a learning curve
+
+
+def test_robustness_curves_one_panel_per_perturbation(tmp_path):
+    perturbations = {
+        name: {
+            "levels": [0, 1, 2],
+            "xlabel": f"{name} level",
+            "accuracy": {"A": [0.9, 0.5, 0.2], "B": [0.8, 0.7, 0.6]},
+        }
+        for name in ("noise", "occlusion", "lesion")
+    }
+    fig = plots.robustness_curves(perturbations, chance=0.1)
+    render(fig, tmp_path, "robustness")
+    assert [ax.get_title() for ax in fig.axes] == ["noise", "occlusion", "lesion"]
+    assert fig.axes[0].get_ylabel() == "test accuracy (%)"
+    np.testing.assert_allclose(fig.axes[2].lines[1].get_ydata(), [80, 70, 60])
+
+
+def test_firing_statistics_by_digit_and_neuron(tmp_path):
+    stats = {
+        "classes": [0, 1, 2],
+        "spikes_per_image": {
+            "input": [2000, 900, 1800],
+            "excitatory": [20, 15, 18],
+            "inhibitory": [30, 20, 25],
+        },
+        "neuron_rates_hz": [0.0, 0.0, 3.0, 5.0, 10.0],
+        "presentation_s": 0.35,
+    }
+    fig = plots.firing_statistics(stats)
+    render(fig, tmp_path, "firing")
+    by_class, by_neuron = fig.axes
+    assert len(by_class.patches) == 9  # 3 layers x 3 digits
+    assert "2 of 5 neurons silent" in by_neuron.get_title()
+    assert "350 ms" in by_neuron.get_xlabel()
