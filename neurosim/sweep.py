@@ -1,8 +1,10 @@
 """Run the independent configurations of a sweep in parallel: locally or on a Dask cluster.
 
 A sweep is a function applied to a list of configurations (network sizes, noise levels,
-optimizers, seeds). Each call must depend only on its configuration (seeded), so the results
-equal those of a sequential run whatever runs them:
+optimizers, seeds). Each call must depend only on its configuration (seeded), and each runs
+with the same number of BLAS threads (``threads_per_task``) on every backend, because the
+order of floating-point sums in a matrix product depends on it; so the results equal those
+of a sequential run bit for bit, whatever runs them:
 
 - ``backend="sequential"``: a plain loop in this process;
 - ``backend="joblib"`` (default): joblib's process pool on this machine, ``n_jobs`` workers;
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import joblib
+from threadpoolctl import threadpool_limits
 
 __all__ = ["BACKENDS", "run_sweep"]
 
@@ -41,6 +44,18 @@ def _effective_jobs(n_jobs: int | None, n_tasks: int) -> int:
     elif n_jobs < 0:
         n_jobs = max(available + 1 + n_jobs, 1)
     return max(1, min(n_jobs, n_tasks))
+
+
+class _WithThreads:
+    """``function`` run under a fixed BLAS thread count (picklable, unlike a closure)."""
+
+    def __init__(self, function: Callable[[Config], Result], threads: int) -> None:
+        self.function = function
+        self.threads = threads
+
+    def __call__(self, configuration: Config) -> Result:
+        with threadpool_limits(limits=self.threads):
+            return self.function(configuration)
 
 
 @contextmanager
@@ -70,6 +85,7 @@ def run_sweep(
     backend: str = "joblib",
     n_jobs: int | None = None,
     address: str | None = None,
+    threads_per_task: int = 1,
 ) -> list[Result]:
     """Apply ``function`` to every configuration, in parallel; results in input order.
 
@@ -87,6 +103,8 @@ def run_sweep(
         negative values count back from it as in joblib (-1: all, -2: all but one).
     address : str, optional
         Scheduler address of an existing Dask cluster (``backend="dask"`` only).
+    threads_per_task : int, default 1
+        BLAS threads of each call, on every backend (so that results do not depend on it).
 
     Returns
     -------
@@ -101,9 +119,10 @@ def run_sweep(
     if not tasks:
         return []
     jobs = _effective_jobs(n_jobs, len(tasks))
+    pinned = _WithThreads(function, threads_per_task)
     if backend == "sequential" or (backend == "joblib" and jobs == 1):
-        return [function(task) for task in tasks]
-    calls = (joblib.delayed(function)(task) for task in tasks)
+        return [pinned(task) for task in tasks]
+    calls = (joblib.delayed(pinned)(task) for task in tasks)
     if backend == "joblib":
         logger.info("sweep: %d configurations on %d local processes", len(tasks), jobs)
         return list(joblib.Parallel(n_jobs=jobs)(calls))

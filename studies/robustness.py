@@ -77,12 +77,16 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
     n_test = min(N_TEST[mode], len(splits.X_test))
     X_test, y_test = splits.X_test[:n_test], splits.y_test[:n_test]
 
+    perturbations = {
+        name: (xlabel, levels if mode != "tiny" else (levels[0], levels[-1]))
+        for name, (xlabel, levels) in PERTURBATIONS.items()
+    }
     # Level 0 of every perturbation is the clean test set: tested once per model.
     tasks = [
         {"model": fit.model, "name": name, "perturbation": "lesion", "level": 0.0, "seed": 0}
         for name, (fit, _) in trained.items()
     ]
-    for p_index, (perturbation, (_, levels)) in enumerate(PERTURBATIONS.items()):
+    for p_index, (perturbation, (_, levels)) in enumerate(perturbations.items()):
         for l_index, level in enumerate(levels):
             if level == 0:
                 continue
@@ -105,7 +109,7 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
     )
     clean = {task["name"]: score for task, score in zip(tasks, scores, strict=True)}
     curves = {}
-    for perturbation, (xlabel, levels) in PERTURBATIONS.items():
+    for perturbation, (xlabel, levels) in perturbations.items():
         accuracy = {}
         for name in trained:
             found = {

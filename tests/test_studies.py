@@ -1,0 +1,110 @@
+"""The optimizer, scaling, robustness and raster studies end to end at a tiny size.
+
+The spiking parts use Brian2's runtime device (no compiler). Each study must write its
+figures, a results.json with the expected keys and sane values, and a report.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studies import optimizers, rasters, robustness, scaling
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("studies")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEUROSIM_BUILD_CACHE", str(root / "builds"))
+        yield root
+
+
+def run(module, workspace, name, *extra):
+    out = workspace / name
+    argv = ["--tiny", "--no-download", "--out", str(out), "--cache-dir", str(workspace / "cache")]
+    results = module.main([*argv, *extra])
+    stored = json.loads((out / "results.json").read_text())
+    assert stored == results
+    for key in ("study", "command", "mode", "config", "versions", "dataset", "figures", "timings"):
+        assert key in stored, key
+    assert stored["mode"] == "tiny" and stored["timings"]["total_seconds"] > 0
+    for filename in stored["figures"].values():
+        assert (out / filename).read_bytes()[:8] == PNG_MAGIC
+    report = (out / "report.md").read_text()
+    assert all(f"({f})" in report for f in stored["figures"].values())
+    assert stored["command"] in report
+    return stored
+
+
+def test_optimizers_study(workspace):
+    results = run(optimizers, workspace, "optimizers", "--n-jobs", "1")
+    runs = results["runs"]
+    assert [r["name"] for r in runs] == list(optimizers.OPTIMIZER_NAMES)
+    for r in runs:
+        assert len(r["history"]) == 2  # epochs
+        assert all(h["loss"] > 0 and 0 <= h["val_accuracy"] <= 1 for h in r["history"])
+        assert 0 <= r["test_accuracy"] <= 1 and r["learning_rate"] > 0
+    # same seed and data: every optimizer starts from the same weights, so the first-epoch
+    # losses differ only through the optimizer
+    assert len({round(r["history"][0]["loss"], 6) for r in runs}) == len(runs)
+    assert set(results["figures"]) == {"optimizer_curves"}
+
+
+def test_optimizers_study_results_do_not_depend_on_the_backend(workspace):
+    first = run(optimizers, workspace, "opt-seq", "--backend", "sequential", "--no-cache")
+    second = run(optimizers, workspace, "opt-par", "--n-jobs", "2", "--no-cache")
+    for a, b in zip(first["runs"], second["runs"], strict=True):
+        assert a["test_accuracy"] == b["test_accuracy"]
+        assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
+
+
+def test_scaling_study(workspace):
+    results = run(scaling, workspace, "scaling", "--n-jobs", "1")
+    assert [r["size"] for r in results["snn"]] == [4, 8]
+    assert [r["size"] for r in results["mlp"]] == [8, 16]
+    for r in results["snn"]:
+        assert 0 <= r["accuracy"] <= 1 and r["learning_seconds"] > 0
+        assert r["n_params"] == 784 * r["size"] and r["examples_seen"] == 12
+    for r in results["mlp"]:
+        assert r["n_params"] == 784 * r["size"] + r["size"] + 10 * r["size"] + 10
+    assert results["paper_accuracy_percent"] == {
+        "100": 82.9,
+        "400": 87.0,
+        "1600": 91.9,
+        "6400": 95.0,
+    }
+
+
+def test_robustness_study_reuses_the_comparison_models(workspace):
+    results = run(robustness, workspace, "robustness", "--n-jobs", "2")
+    curves = results["perturbations"]
+    assert set(curves) == {"pixel noise", "occlusion", "lesion"}
+    models = set(results["models"])
+    assert any(m.startswith("STDP") for m in models) and any(m.startswith("MLP") for m in models)
+    for curve in curves.values():
+        assert curve["levels"][0] == 0 and len(curve["levels"]) == 2
+        assert set(curve["accuracy"]) == models
+        for accuracy in curve["accuracy"].values():
+            assert all(0 <= a <= 1 for a in accuracy)
+    # level 0 is the clean test set, the same for every perturbation
+    clean = {m: curves["pixel noise"]["accuracy"][m][0] for m in models}
+    assert all(curve["accuracy"][m][0] == clean[m] for curve in curves.values() for m in models)
+    # a second study finds the models in the cache
+    again = run(rasters, workspace, "rasters")
+    assert again["model"]["cached"] is True
+
+
+def test_rasters_study(workspace):
+    results = run(rasters, workspace, "rasters-2", "--digits", "0", "1", "7", "9")
+    stats = results["statistics"]
+    assert set(results["figures"]) == {"spike_raster", "membrane_traces", "firing_statistics"}
+    assert results["digits"] and set(results["digits"]) <= {0, 1, 7, 9}
+    assert results["recording"]["spikes_per_layer"]["input"] > 0
+    assert set(stats["spikes_per_image"]) == {"input", "excitatory", "inhibitory"}
+    assert all(v > 0 for v in stats["spikes_per_image"]["input"])
+    assert stats["windows_per_image"] >= 1 and 0 <= stats["active_neuron_fraction"] <= 1
+    assert len(stats["neuron_rates_hz"]) == 10  # the tiny network's neurons
