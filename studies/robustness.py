@@ -50,7 +50,9 @@ def perturbed_accuracy(task: dict[str, Any]) -> float:
     """Accuracy of one model under one perturbation level (a sweep task)."""
     model, X, y = task["model"], task["X"], task["y"]
     level, seed = task["level"], task["seed"]
-    if task["perturbation"] == "pixel noise":
+    if task["perturbation"] == "none":
+        pass
+    elif task["perturbation"] == "pixel noise":
         X = gaussian_noise(X, level, seed)
     elif task["perturbation"] == "occlusion":
         X = occlude(X, int(level), seed)
@@ -83,7 +85,7 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
     }
     # Level 0 of every perturbation is the clean test set: tested once per model.
     tasks = [
-        {"model": fit.model, "name": name, "perturbation": "lesion", "level": 0.0, "seed": 0}
+        {"model": fit.model, "name": name, "perturbation": "none", "level": 0, "seed": 0}
         for name, (fit, _) in trained.items()
     ]
     for p_index, (perturbation, (_, levels)) in enumerate(perturbations.items()):
@@ -107,7 +109,11 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
     scores = run_sweep(
         perturbed_accuracy, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
     )
-    clean = {task["name"]: score for task, score in zip(tasks, scores, strict=True)}
+    clean = {
+        task["name"]: score
+        for task, score in zip(tasks, scores, strict=True)
+        if task["perturbation"] == "none"
+    }
     curves = {}
     for perturbation, (xlabel, levels) in perturbations.items():
         accuracy = {}
@@ -145,6 +151,7 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
                 name: {"cache_key": fit.key, "cached": fit.cached, "n_train": n}
                 for name, (fit, n) in trained.items()
             },
+            "clean_accuracy": clean,
             "perturbations": curves,
             "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
             "figures": filenames,

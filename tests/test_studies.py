@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from neurosim import RateMLP
+from neurosim.experiment import load_dataset
 from studies import optimizers, rasters, robustness, scaling
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -93,6 +95,16 @@ def test_robustness_study_reuses_the_comparison_models(workspace):
     # level 0 is the clean test set, the same for every perturbation
     clean = {m: curves["pixel noise"]["accuracy"][m][0] for m in models}
     assert all(curve["accuracy"][m][0] == clean[m] for curve in curves.values() for m in models)
+    # the clean accuracy is the model's own score on the first test images
+    config = robustness.compare.PRESETS["tiny"]
+    data = load_dataset("auto", download=False)
+    splits = robustness.compare.make_splits(config, data)
+    n = results["dataset"]["n_test"]
+    for name, info in results["models"].items():
+        if name.startswith("MLP"):
+            model = RateMLP.load(workspace / "cache" / f"{info['cache_key']}.npz")
+            expected = model.score(splits.X_test[:n], splits.y_test[:n])
+            assert results["clean_accuracy"][name] == pytest.approx(expected)
     # a second study finds the models in the cache
     again = run(rasters, workspace, "rasters")
     assert again["model"]["cached"] is True
