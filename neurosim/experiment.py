@@ -292,7 +292,7 @@ def _warm_up(model: Any, X: np.ndarray, y: np.ndarray) -> float | None:
     The engine is shared by all models with the same configuration in a process, so fitting a
     throw-away copy on one example compiles (or loads) it; returns the seconds that took.
     """
-    if getattr(model, "device", None) != "cpp_standalone":
+    if getattr(model, "device", None) not in ("cpp_standalone", "cuda_standalone"):
         return None
     scratch = clone(model).set_params(
         verbose=0, validation_interval=None, checkpoint=None, n_label=None

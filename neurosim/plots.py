@@ -798,7 +798,9 @@ def firing_statistics(
     by_class.set_xlabel("digit shown")
     by_class.set_ylabel("spikes per image (mean, log scale)")
     by_class.set_title("Activity of each layer by digit")
-    by_class.legend(fontsize=8)
+    peak = max((max(v) for v in stats["spikes_per_image"].values()), default=1.0)
+    by_class.set_ylim(top=max(peak, 1.0) * 10)  # room for the legend above the bars
+    by_class.legend(fontsize=8, ncols=len(layers), loc="upper center")
     rates = np.asarray(stats["neuron_rates_hz"], dtype=float)
     silent = int(np.sum(rates == 0))
     by_neuron.hist(rates[rates > 0], bins=30, color=_LAYER_COLORS["excitatory"])

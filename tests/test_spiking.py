@@ -6,6 +6,8 @@ is trained with the compiled cpp_standalone engine (compiled once, cached on dis
 
 from __future__ import annotations
 
+import sys
+
 import brian2 as b2
 import numpy as np
 import pytest
@@ -251,6 +253,30 @@ def test_errors(trained):
         STDPNetwork(params={"nonsense": 1}).network_params()
     with pytest.raises(ValueError, match="device"):
         STDPNetwork(device="gpu").fit(np.zeros((2, 784)), [0, 1])
+
+
+def test_cuda_device_without_brian2cuda_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "brian2cuda", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"neurosim\[gpu\].*brian2cuda"):
+        STDPNetwork(device="cuda_standalone").fit(np.zeros((2, 784)), [0, 1])
+
+
+def test_layer_activity_tallies_every_layer(trained):
+    X_test, _ = load_digits_784("test")
+    activity = trained.layer_activity(X_test[:20])
+    np.testing.assert_array_equal(activity["counts"], trained.spike_counts(X_test[:20]))
+    assert activity["counts"].shape == (20, N_SMALL)
+    assert np.all(activity["windows"] >= 1) and np.all(activity["input"] > 0)
+    # the accepted window's spikes are part of the example's tally over all its windows
+    assert np.all(activity["excitatory"] >= activity["counts"].sum(axis=1))
+    expected = (
+        activity["input"] * N_SMALL
+        + activity["excitatory"]
+        + activity["inhibitory"] * (N_SMALL - 1)
+    )
+    np.testing.assert_allclose(activity["synaptic_events"], expected)
+    # every excitatory spike drives its inhibitory partner (w_exc_inh = 10.4) to fire
+    assert activity["inhibitory"].sum() > 0.5 * activity["excitatory"].sum()
 
 
 def rewrite_model_file(path, change):

@@ -39,6 +39,7 @@ import numpy as np
 from neurosim.spiking.params import DiehlCookParams
 
 __all__ = [
+    "DEVICES",
     "ChunkResult",
     "Recording",
     "STDPEngine",
@@ -64,6 +65,25 @@ _NEURON_STATE = (
     ("inh", "ge"),
     ("inh", "gi"),
 )
+
+
+# Brian2 devices the engine runs on: compiled C++, compiled CUDA (brian2cuda), numpy runtime.
+DEVICES = ("cpp_standalone", "cuda_standalone", "runtime")
+
+
+def require_device(device: str) -> None:
+    """Raise a clear error when ``device`` is unknown or its package is not installed."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device == "cuda_standalone":
+        try:
+            import brian2cuda  # noqa: F401  (registers the "cuda_standalone" device)
+        except ImportError as error:
+            raise ImportError(
+                "device='cuda_standalone' needs Brian2's CUDA backend: pip install "
+                "'neurosim[gpu]' (installs brian2cuda), with the CUDA toolkit (nvcc) and an "
+                "NVIDIA GPU; or use device='cpp_standalone'"
+            ) from error
 
 
 def build_cache_dir() -> Path:
@@ -284,8 +304,7 @@ class STDPEngine:
         chunk_windows: int = 1000,
         record_neurons: tuple[int, ...] | None = None,
     ) -> None:
-        if device not in ("cpp_standalone", "runtime"):
-            raise ValueError(f"device must be 'cpp_standalone' or 'runtime', got {device!r}")
+        require_device(device)
         self.n_input = n_input
         self.n_neurons = n_neurons
         self.params = params
@@ -306,7 +325,7 @@ class STDPEngine:
             f"timestep(t, dt) % {steps} <= {self.params.presentation_steps})"
         )
 
-    def _construct(self, stop_when: b2.Function) -> dict:
+    def _construct(self, stop_when: b2.Function | None) -> dict:
         """Create the Brian2 objects in the currently active device."""
         p = self.params
         window = p.presentation_time + p.rest_time
@@ -315,7 +334,8 @@ class STDPEngine:
         n_in, n = self.n_input, self.n_neurons
         images = b2.TimedArray(np.zeros((self.chunk_windows, n_in)), dt=1 * b2.ms, name="images")
         ns["images"] = images
-        ns["stop_when"] = stop_when
+        if stop_when is not None:
+            ns["stop_when"] = stop_when
         # One named clock for all window-boundary work keeps generated code (and so the
         # compiled build) identical from one construction to the next.
         boundary = b2.Clock(dt=window, name="window_clock")
@@ -323,6 +343,7 @@ class STDPEngine:
         ctl = b2.NeuronGroup(
             1,
             """example : 1
+            active : 1
             intensity : 1
             total : 1
             input_spikes : 1
@@ -334,12 +355,16 @@ class STDPEngine:
             name="ctl",
             namespace=ns,
         )
+        # Once every example is done the control group idles (the remaining windows show a
+        # blank image and change nothing); where the device allows it, the run also stops.
+        stop = "" if stop_when is None else "stopped = stop_when(int(example >= n_valid))"
         ctl.run_regularly(
-            """accepted = has_previous * int(total >= min_spikes or intensity >= max_intensity)
+            f"""active = has_previous * int(example < n_valid)
+            accepted = active * int(total >= min_spikes or intensity >= max_intensity)
             example = example + accepted
-            intensity += (has_previous - accepted) - accepted * (intensity - intensity_start)
+            intensity += (active - accepted) - accepted * (intensity - intensity_start)
             has_previous = 1
-            stopped = stop_when(int(example >= n_valid))""",
+            {stop}""",
             clock=boundary,
             when="start",
             order=3,
@@ -498,14 +523,19 @@ class STDPEngine:
         build_dir = build_cache_dir() / self.build_key()
         start = time.perf_counter()
         with _exclusive_lock(build_dir.with_suffix(".lock")):
-            self._claim_device("cpp_standalone", directory=str(build_dir), build_on_run=False)
+            self._claim_device(self.device, directory=str(build_dir), build_on_run=False)
             b2.defaultclock.dt = self.params.dt
-            self._objects = self._construct(self._stop_function())
-            b2.device.insert_code(
-                "before_network_run",
-                'if (const char* _seed = std::getenv("NEUROSIM_SEED")) '
-                "brian::_random_generators[0].seed(std::stoull(_seed));",
-            )
+            if self.device == "cpp_standalone":
+                self._objects = self._construct(self._stop_function())
+                b2.device.insert_code(
+                    "before_network_run",
+                    'if (const char* _seed = std::getenv("NEUROSIM_SEED")) '
+                    "brian::_random_generators[0].seed(std::stoull(_seed));",
+                )
+            else:
+                # brian2cuda: no early stop (a device function cannot stop the host loop) and
+                # its own (cuRAND) seeding, so chunk seeds do not apply there.
+                self._objects = self._construct(None)
             self._objects["net"].run(self._duration())
             b2.device.build(directory=str(build_dir), compile=True, run=False)
             # Run from a private copy of the binary and its data files: another process may
@@ -581,7 +611,7 @@ class STDPEngine:
         objects["exc"].plastic = scalars["plastic"]
         b2.seed(seed)
         objects["net"].run(self._duration(), namespace={})
-        return self._collect(objects)
+        return self._collect(objects, scalars["n_valid"])
 
     def _run_standalone(self, state, padded, scalars, seed):
         self._ensure_built()
@@ -608,7 +638,7 @@ class STDPEngine:
                 with_output=False,
                 run_args=args,
             )
-            return self._collect(objects)
+            return self._collect(objects, scalars["n_valid"])
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
             shutil.rmtree(self._binary_dir / results, ignore_errors=True)
@@ -625,15 +655,19 @@ class STDPEngine:
         path = Path(b2.device.results_dir) / b2.device.get_array_filename(variable)
         return np.fromfile(path, dtype=variable.dtype).reshape(-1, variable.size[1])
 
-    def _collect(self, objects) -> tuple[dict[str, np.ndarray], ChunkResult, Recording | None]:
+    def _collect(
+        self, objects, n_valid: int
+    ) -> tuple[dict[str, np.ndarray], ChunkResult, Recording | None]:
         state = {
             key: np.array(getattr(objects[group], f"{var}_")[:], dtype=np.float64)
             for group, var, key in self._state_targets()
         }
         # Record k (taken at the boundary before the decision) describes window k - 1.
-        counts = self._monitored(objects["count_mon"], "count")[1:]
+        # Windows after the last example (where the run is not stopped early) are dropped.
+        shown = self._monitored(objects["ctl_mon"], "example")[1:, 0] < n_valid
+        counts = self._monitored(objects["count_mon"], "count")[1:][shown]
         ctl = {
-            var: self._monitored(objects["ctl_mon"], var)[1:, 0]
+            var: self._monitored(objects["ctl_mon"], var)[1:, 0][shown]
             for var in ("total", "example", "intensity", "input_spikes", "inh_spikes")
         }
         totals, intensity = ctl["total"], ctl["intensity"]

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from neurosim.base import NeuroClassifier, progress_bar
 from neurosim.io import ModelFileError, fingerprint, load_arrays, save_arrays
-from neurosim.spiking.engine import STDPEngine
+from neurosim.spiking.engine import STDPEngine, require_device
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
@@ -60,9 +60,12 @@ class STDPNetwork(NeuroClassifier):
         Excitatory (and inhibitory) neurons.
     max_iter : int, default 1
         Passes over the training data.
-    device : {"cpp_standalone", "runtime"}, default "cpp_standalone"
-        Compiled C++ engine (needs a C++ compiler; compiled once, cached) or Brian2's numpy
-        runtime (no compiler; slow, for small tests).
+    device : {"cpp_standalone", "cuda_standalone", "runtime"}, default "cpp_standalone"
+        Compiled C++ engine (needs a C++ compiler; compiled once, cached), Brian2's CUDA
+        standalone device (needs ``pip install 'neurosim[gpu]'``, i.e. brian2cuda, the CUDA
+        toolkit and an NVIDIA GPU; its runs are not reproducible per ``random_state``, as
+        brian2cuda seeds its own generators), or Brian2's numpy runtime (no compiler; slow,
+        for small tests).
     input_delays : bool, default False
         The original's input delays U[0, 10] ms with per-synapse presynaptic traces. Off by
         default: without delays the traces live once per input neuron, which is several times
@@ -167,8 +170,7 @@ class STDPNetwork(NeuroClassifier):
             raise ValueError(f"n_neurons must be >= 1, got {self.n_neurons}")
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if self.device not in ("cpp_standalone", "runtime"):
-            raise ValueError(f"device must be 'cpp_standalone' or 'runtime', got {self.device!r}")
+        require_device(self.device)
         if int(self.chunk_size) < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
 
