@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peak_memory import ChildPeakMemory
 
 from neurosim import STDPNetwork, load_mnist
 
@@ -57,6 +58,7 @@ def main() -> None:
     ).stdout.strip()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    simulation = ChildPeakMemory().__enter__()
     for done in range(1, args.passes + 1):
         if done == 1:
             model.fit(X, y)
@@ -87,8 +89,7 @@ def main() -> None:
             "synaptic_events_per_inference": model.n_ops_per_sample_,
             "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             # The compiled simulation runs as a child process.
-            "peak_rss_simulation_MiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            / 1024,
+            "peak_rss_simulation_MiB": simulation.peak_mib,
         }
         print(json.dumps(record), flush=True)
         with args.out.open("a") as handle:
