@@ -58,43 +58,43 @@ def main() -> None:
     ).stdout.strip()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    simulation = ChildPeakMemory().__enter__()
-    for done in range(1, args.passes + 1):
-        if done == 1:
-            model.fit(X, y)
-        else:
-            model.partial_fit(X, y)
-        elapsed = time.perf_counter() - start
-        test_start = time.perf_counter()
-        accuracy = float(np.mean(model.predict(X_test) == y_test))
-        last = model.history_[-1]
-        this_pass = [h for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)]
-        retry = 1 - len(X) / sum(h["windows"] for h in this_pass)
-        record = {
-            "commit": commit,
-            "neurons": args.neurons,
-            "input_delays": args.input_delays,
-            "params": params,
-            "seed": args.seed,
-            "passes": done,
-            "n_train": len(X),
-            "n_test": len(X_test),
-            "test_accuracy": accuracy,
-            "train_plus_label_seconds": round(elapsed, 1),
-            "train_seconds": model.history_[-1]["wall_time"],
-            "test_seconds": round(time.perf_counter() - test_start, 1),
-            "retry_fraction_last_pass": float(retry),
-            "spikes_per_example_test": float(model.spikes_per_sample_),
-            "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
-            "synaptic_events_per_inference": model.n_ops_per_sample_,
-            "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            # The compiled simulation runs as a child process.
-            "peak_rss_simulation_MiB": simulation.peak_mib,
-        }
-        print(json.dumps(record), flush=True)
-        with args.out.open("a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        start = time.perf_counter()
+    with ChildPeakMemory() as simulation:
+        for done in range(1, args.passes + 1):
+            if done == 1:
+                model.fit(X, y)
+            else:
+                model.partial_fit(X, y)
+            elapsed = time.perf_counter() - start
+            test_start = time.perf_counter()
+            accuracy = float(np.mean(model.predict(X_test) == y_test))
+            last = model.history_[-1]
+            this_pass = [h for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)]
+            retry = 1 - len(X) / sum(h["windows"] for h in this_pass)
+            record = {
+                "commit": commit,
+                "neurons": args.neurons,
+                "input_delays": args.input_delays,
+                "params": params,
+                "seed": args.seed,
+                "passes": done,
+                "n_train": len(X),
+                "n_test": len(X_test),
+                "test_accuracy": accuracy,
+                "train_plus_label_seconds": round(elapsed, 1),
+                "train_seconds": model.history_[-1]["wall_time"],
+                "test_seconds": round(time.perf_counter() - test_start, 1),
+                "retry_fraction_last_pass": float(retry),
+                "spikes_per_example_test": float(model.spikes_per_sample_),
+                "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
+                "synaptic_events_per_inference": model.n_ops_per_sample_,
+                "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                # The compiled simulation runs as a child process.
+                "peak_rss_simulation_MiB": simulation.peak_mib,
+            }
+            print(json.dumps(record), flush=True)
+            with args.out.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            start = time.perf_counter()
 
 
 if __name__ == "__main__":
