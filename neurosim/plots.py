@@ -624,6 +624,14 @@ def optimizer_curves(
 PAPER_ACCURACY = {100: 82.9, 400: 87.0, 1600: 91.9, 6400: 95.0}
 
 
+def _label_sizes(ax, sizes: Sequence[int]) -> None:
+    """Ticks exactly at the given sizes on a log axis, without minor tick labels."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(sizes, [str(size) for size in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def scaling_curves(
     snn: Sequence[Mapping[str, Any]],
     mlp: Sequence[Mapping[str, Any]],
@@ -661,6 +669,7 @@ def scaling_curves(
         list(paper), list(paper.values()), "s--", color="0.4", mfc="none", label="Diehl & Cook 2015"
     )
     by_size.set_xscale("log")
+    _label_sizes(by_size, sorted({*sizes.astype(int).tolist(), *paper}))
     by_size.set_xlabel("excitatory neurons N (log scale)")
     by_size.set_ylabel("test accuracy (%)")
     by_size.set_title("STDP network: accuracy and training time vs N")
@@ -700,11 +709,13 @@ def scaling_curves(
             f"{mlp[i]['n_params'] / 1e3:.0f}k params\n{mlp[i]['train_seconds']:.1f} s",
             (widths[i], 100 * mlp[i]["accuracy"]),
             textcoords="offset points",
-            xytext=(0, -24),
+            xytext=(0, 8),
             ha="center",
             fontsize=7,
         )
     by_width.set_xscale("log")
+    _label_sizes(by_width, sorted(widths.astype(int).tolist()))
+    by_width.margins(x=0.15, y=0.2)
     by_width.set_xlabel("hidden units (one layer, log scale)")
     by_width.set_ylabel("test accuracy (%)")
     by_width.set_title("MLP: accuracy vs width")
