@@ -7,14 +7,16 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from neurosim.data import DatasetNotFoundError
 from neurosim.experiment import Dataset, load_dataset
 from neurosim.io import atomic_write
 from neurosim.sweep import BACKENDS
@@ -59,6 +61,46 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, sweep: bool = False
             "--n-jobs", type=int, default=None, help="parallel runs (default: every core)"
         )
         parser.add_argument("--address", help="Dask scheduler address (with --backend dask)")
+
+
+def build_parser(
+    study: str,
+    doc: str,
+    *,
+    sweep: bool = False,
+    extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The command-line parser of ``python -m studies.<study>``: common options plus extras."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m studies.{study}", description=doc.splitlines()[0]
+    )
+    add_common_arguments(parser, sweep=sweep)
+    if extra_arguments is not None:
+        extra_arguments(parser)
+    return parser
+
+
+def run_cli(
+    study: str,
+    doc: str,
+    run: Callable[[argparse.Namespace, str], dict],
+    argv: Sequence[str] | None,
+    *,
+    sweep: bool = False,
+    extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> dict:
+    """Parse a study's command line and run it as ``run(args, command)``.
+
+    Missing data and an occupied output folder end the program with a one-line error.
+    """
+    parser = build_parser(study, doc, sweep=sweep, extra_arguments=extra_arguments)
+    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = " ".join([f"python -m studies.{study}", *words])
+    try:
+        return run(args, command)
+    except (DatasetNotFoundError, FileExistsError) as error:
+        raise SystemExit(f"error: {error}") from error
 
 
 def mode_of(args: argparse.Namespace) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from neurosim import RateMLP, STDPNetwork, load_mnist, plots
-from neurosim.data import DatasetNotFoundError
 from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
 from neurosim.experiment import (
     Dataset,
@@ -41,13 +39,14 @@ from neurosim.experiment import (
     summary_row,
 )
 from studies.common import (
-    add_common_arguments,
+    build_parser,
     dataset_lines,
     dataset_tag,
     duration,
     mode_of,
     output_folder,
     package_versions,
+    run_cli,
     save_figures,
     say,
     write_report,
@@ -642,11 +641,7 @@ def run_compare(
     return results
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m studies.compare", description=__doc__.splitlines()[0]
-    )
-    add_common_arguments(parser)
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -658,15 +653,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="JSON",
         help="overrides of the spiking network's constants, e.g. '{\"w_inh_exc\": 34.0}'",
     )
-    return parser.parse_args(argv)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser("compare", __doc__, extra_arguments=_compare_arguments).parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> dict:
     """Command-line entry point; ``run_kwargs`` go to :func:`run_compare` (e.g. a loader)."""
-    args = parse_args(argv)
-    config = dataclasses.replace(PRESETS[mode_of(args)], seed=args.seed, snn_params=args.snn_params)
-    command = "python -m studies.compare " + " ".join(sys.argv[1:] if argv is None else list(argv))
-    try:
+
+    def run(args: argparse.Namespace, command: str) -> dict:
+        config = PRESETS[mode_of(args)]
+        config = dataclasses.replace(config, seed=args.seed, snn_params=args.snn_params)
         return run_compare(
             config,
             dataset=args.dataset,
@@ -677,11 +675,11 @@ def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> dict:
             resume=args.resume,
             data_home=args.data_home,
             download=not args.no_download,
-            command=command.strip(),
+            command=command,
             **run_kwargs,
         )
-    except (DatasetNotFoundError, FileExistsError) as error:
-        raise SystemExit(f"error: {error}") from error
+
+    return run_cli("compare", __doc__, run, argv, extra_arguments=_compare_arguments)
 
 
 if __name__ == "__main__":

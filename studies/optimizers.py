@@ -14,11 +14,9 @@ The runs are independent and go in parallel (``--backend``, ``--n-jobs``; see
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,6 @@ from neurosim.experiment import fit_or_load, split_holdout, subset
 from neurosim.rate.optimizers import OPTIMIZERS
 from neurosim.sweep import run_sweep
 from studies.common import (
-    add_common_arguments,
     dataset_lines,
     dataset_tag,
     duration,
@@ -36,6 +33,7 @@ from studies.common import (
     mode_of,
     output_folder,
     package_versions,
+    run_cli,
     save_figures,
     say,
     write_report,
@@ -148,7 +146,7 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
         y_val=y_val,
         X_test=X_test,
         y_test=y_test,
-        cache_dir=None if args.cache_dir is None else Path(args.cache_dir),
+        cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
     )
     tasks = [
@@ -223,16 +221,7 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(
-        prog="python -m studies.optimizers", description=__doc__.splitlines()[0]
-    )
-    add_common_arguments(parser, sweep=True)
-    args = parser.parse_args(argv)
-    command = "python -m studies.optimizers " + " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        return run_optimizers(args, command.strip())
-    except FileExistsError as error:
-        raise SystemExit(f"error: {error}") from error
+    return run_cli("optimizers", __doc__, run_optimizers, argv, sweep=True)
 
 
 if __name__ == "__main__":

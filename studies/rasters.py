@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from neurosim import plots
 from studies import compare
 from studies.common import (
-    add_common_arguments,
     dataset_lines,
     dataset_tag,
     duration,
@@ -30,6 +27,7 @@ from studies.common import (
     mode_of,
     output_folder,
     package_versions,
+    run_cli,
     save_figures,
     say,
     write_report,
@@ -72,7 +70,7 @@ def run_rasters(args: argparse.Namespace, command: str) -> dict:
     trained = compare.trained_models(
         config,
         splits,
-        cache_dir=None if args.cache_dir is None else Path(args.cache_dir),
+        cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
     )
     snn_name, (fit, _) = next((n, t) for n, t in trained.items() if n.startswith("STDP"))
@@ -175,20 +173,14 @@ def run_rasters(args: argparse.Namespace, command: str) -> dict:
     return results
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(
-        prog="python -m studies.rasters", description=__doc__.splitlines()[0]
-    )
-    add_common_arguments(parser)
+def _digits_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--digits", type=int, nargs="+", default=[0, 1, 7], help="digits to show (default 0 1 7)"
     )
-    args = parser.parse_args(argv)
-    command = "python -m studies.rasters " + " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        return run_rasters(args, command.strip())
-    except FileExistsError as error:
-        raise SystemExit(f"error: {error}") from error
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    return run_cli("rasters", __doc__, run_rasters, argv, extra_arguments=_digits_argument)
 
 
 if __name__ == "__main__":

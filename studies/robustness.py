@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +27,6 @@ from neurosim.robustness import PERTURBATIONS, gaussian_noise, lesion, occlude
 from neurosim.sweep import run_sweep
 from studies import compare
 from studies.common import (
-    add_common_arguments,
     dataset_lines,
     dataset_tag,
     duration,
@@ -37,6 +34,7 @@ from studies.common import (
     mode_of,
     output_folder,
     package_versions,
+    run_cli,
     save_figures,
     say,
     write_report,
@@ -73,7 +71,7 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
     trained = compare.trained_models(
         config,
         splits,
-        cache_dir=None if args.cache_dir is None else Path(args.cache_dir),
+        cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
     )
     n_test = min(N_TEST[mode], len(splits.X_test))
@@ -194,16 +192,7 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(
-        prog="python -m studies.robustness", description=__doc__.splitlines()[0]
-    )
-    add_common_arguments(parser, sweep=True)
-    args = parser.parse_args(argv)
-    command = "python -m studies.robustness " + " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        return run_robustness(args, command.strip())
-    except FileExistsError as error:
-        raise SystemExit(f"error: {error}") from error
+    return run_cli("robustness", __doc__, run_robustness, argv, sweep=True)
 
 
 if __name__ == "__main__":

@@ -14,18 +14,15 @@ Every configuration is independent and they run in parallel (``--backend``, ``--
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from neurosim import RateMLP, STDPNetwork, plots
 from neurosim.experiment import curve_points, evaluate, fit_or_load, split_holdout, subset
 from neurosim.sweep import run_sweep
 from studies.common import (
-    add_common_arguments,
     dataset_lines,
     dataset_tag,
     duration,
@@ -33,6 +30,7 @@ from studies.common import (
     mode_of,
     output_folder,
     package_versions,
+    run_cli,
     save_figures,
     say,
     write_report,
@@ -139,7 +137,7 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
         X_test=X_test,
         y_test=y_test,
         seed=seed,
-        cache_dir=None if args.cache_dir is None else Path(args.cache_dir),
+        cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
     )
     tasks = [
@@ -247,16 +245,7 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(
-        prog="python -m studies.scaling", description=__doc__.splitlines()[0]
-    )
-    add_common_arguments(parser, sweep=True)
-    args = parser.parse_args(argv)
-    command = "python -m studies.scaling " + " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        return run_scaling(args, command.strip())
-    except FileExistsError as error:
-        raise SystemExit(f"error: {error}") from error
+    return run_cli("scaling", __doc__, run_scaling, argv, sweep=True)
 
 
 if __name__ == "__main__":
