@@ -123,6 +123,30 @@ def test_normalisation_rescales_each_neurons_inputs_to_78(digits):
     assert result.n_completed == 2
 
 
+def test_without_early_stop_the_network_idles_after_the_last_example(digits):
+    # The CUDA device cannot stop a run early; the same chunk must give the same results.
+    images = digits[0][:2]
+    results = []
+    for early_stop in (True, False):
+        engine = STDPEngine(
+            784, N_TINY, preset(N_TINY), device="runtime", chunk_windows=5, early_stop=early_stop
+        )
+        state = initial_state(784, N_TINY, engine.params)
+        results.append(engine.run_chunk(state, images, intensity=2.0, plastic=True, seed=3))
+    (state_a, a, _), (state_b, b, _) = results
+    assert a.n_completed == b.n_completed == 2 and a.next_intensity == b.next_intensity
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.example, b.example)
+    np.testing.assert_array_equal(a.accepted, b.accepted)
+    # idle windows are extra rest: weights keep their values (up to rounding in the
+    # normalisation) and thresholds decay by exp(-idle time / tau_theta)
+    np.testing.assert_allclose(state_a["w"], state_b["w"], rtol=1e-12)
+    idle_s = (5 - len(a.example)) * 0.5
+    np.testing.assert_allclose(
+        state_b["exc_theta"], state_a["exc_theta"] * np.exp(-idle_s / 1e4), rtol=1e-9
+    )
+
+
 def test_silence_triggers_representation_with_higher_intensity():
     engine = tiny_engine(max_intensity=4.0)
     state = initial_state(784, N_TINY, engine.params)

@@ -291,6 +291,10 @@ class STDPEngine:
     record_neurons : sequence of int, optional
         If given, record spikes of all layers and ``v``/``theta`` of these excitatory neurons
         (a separate build; never used for bulk training).
+    early_stop : bool, optional
+        End each run as soon as its examples are done (default: where the device can, i.e.
+        not on brian2cuda); otherwise the network idles through the chunk's remaining windows,
+        which act as extra rest (no input; thresholds decay by exp(-idle time / tau_theta)).
     """
 
     def __init__(
@@ -303,6 +307,7 @@ class STDPEngine:
         input_delays: bool = False,
         chunk_windows: int = 1000,
         record_neurons: tuple[int, ...] | None = None,
+        early_stop: bool | None = None,
     ) -> None:
         require_device(device)
         self.n_input = n_input
@@ -312,6 +317,10 @@ class STDPEngine:
         self.input_delays = input_delays
         self.chunk_windows = chunk_windows
         self.record_neurons = None if record_neurons is None else tuple(record_neurons)
+        # A chunk's run ends once its examples are done where the device can stop itself
+        # (brian2cuda cannot: a device function cannot stop the host's loop); otherwise the
+        # control group idles through the remaining windows.
+        self.early_stop = device != "cuda_standalone" if early_stop is None else early_stop
         self.compile_seconds: float | None = None
         self._objects: dict | None = None
         self._binary_dir: Path | None = None
@@ -479,6 +488,7 @@ class STDPEngine:
             "input_delays": self.input_delays,
             "chunk_windows": self.chunk_windows,
             "record_neurons": self.record_neurons,
+            "early_stop": self.early_stop,
         }
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -525,17 +535,13 @@ class STDPEngine:
         with _exclusive_lock(build_dir.with_suffix(".lock")):
             self._claim_device(self.device, directory=str(build_dir), build_on_run=False)
             b2.defaultclock.dt = self.params.dt
-            if self.device == "cpp_standalone":
-                self._objects = self._construct(self._stop_function())
+            self._objects = self._construct(self._stop_function() if self.early_stop else None)
+            if self.device == "cpp_standalone":  # brian2cuda seeds cuRAND itself
                 b2.device.insert_code(
                     "before_network_run",
                     'if (const char* _seed = std::getenv("NEUROSIM_SEED")) '
                     "brian::_random_generators[0].seed(std::stoull(_seed));",
                 )
-            else:
-                # brian2cuda: no early stop (a device function cannot stop the host loop) and
-                # its own (cuRAND) seeding, so chunk seeds do not apply there.
-                self._objects = self._construct(None)
             self._objects["net"].run(self._duration())
             b2.device.build(directory=str(build_dir), compile=True, run=False)
             # Run from a private copy of the binary and its data files: another process may
@@ -602,7 +608,9 @@ class STDPEngine:
         self._claim_device("runtime")
         b2.prefs.codegen.target = "numpy"
         b2.defaultclock.dt = self.params.dt
-        self._objects = objects = self._construct(self._stop_function())
+        self._objects = objects = self._construct(
+            self._stop_function() if self.early_stop else None
+        )
         objects["images"].values[:] = padded
         for group, var, key in self._state_targets():
             setattr(objects[group], f"{var}_", state[key])

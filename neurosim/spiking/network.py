@@ -63,9 +63,10 @@ class STDPNetwork(NeuroClassifier):
     device : {"cpp_standalone", "cuda_standalone", "runtime"}, default "cpp_standalone"
         Compiled C++ engine (needs a C++ compiler; compiled once, cached), Brian2's CUDA
         standalone device (needs ``pip install 'neurosim[gpu]'``, i.e. brian2cuda, the CUDA
-        toolkit and an NVIDIA GPU; its runs are not reproducible per ``random_state``, as
-        brian2cuda seeds its own generators), or Brian2's numpy runtime (no compiler; slow,
-        for small tests).
+        toolkit and an NVIDIA GPU; not tested here. Its runs are not reproducible per
+        ``random_state``, as brian2cuda seeds its own generators, and a chunk's unused
+        windows act as extra rest), or Brian2's numpy runtime (no compiler; slow, for small
+        tests).
     input_delays : bool, default False
         The original's input delays U[0, 10] ms with per-synapse presynaptic traces. Off by
         default: without delays the traces live once per input neuron, which is several times
