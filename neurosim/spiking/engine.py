@@ -352,7 +352,6 @@ class STDPEngine:
         ctl = b2.NeuronGroup(
             1,
             """example : 1
-            presenting : 1
             active : 1
             intensity : 1
             total : 1
@@ -381,25 +380,19 @@ class STDPEngine:
             name="ctl_decide",
         )
 
-        # Whether the image is on, computed once per time step rather than by every input.
-        ctl.run_regularly(
-            f"presenting = int{presenting}", when="start", order=0, name="ctl_presenting"
-        )
-
         layers = build_layers(
             n_in,
             n,
             p,
             input_delays=self.input_delays,
-            input_model="example : 1 (linked)\nintensity : 1 (linked)\npresenting : 1 (linked)",
-            input_threshold="rate > 0*Hz and presenting > 0 and rand() < rate * dt",
+            input_model="example : 1 (linked)\nintensity : 1 (linked)",
+            input_threshold=f"rate > 0*Hz and {presenting} and rand() < rate * dt",
             count_increment=f"int{presenting}",
             extra_namespace={"images": images},
         )
         inp, exc, inh, syn = layers["inp"], layers["exc"], layers["inh"], layers["syn"]
         inp.example = b2.linked_var(ctl, "example", index=np.zeros(n_in, dtype=int))
         inp.intensity = b2.linked_var(ctl, "intensity", index=np.zeros(n_in, dtype=int))
-        inp.presenting = b2.linked_var(ctl, "presenting", index=np.zeros(n_in, dtype=int))
         # Window-boundary work, in this order: record the window's counts (0), tally them
         # into the control group (1), record the tallies (2), decide (3), set the next
         # window's rates and clear the counters (4), then normalise the weights (5-7). Tallies
