@@ -1,5 +1,7 @@
-"""How accuracy and cost grow with size: the STDP network against N and training examples,
-next to the paper's table, and the MLP against its width.
+"""How accuracy and cost grow with size, for the STDP network and the MLP.
+
+The STDP network against N and training examples, next to the paper's table; the MLP
+against its width.
 
 ::
 
