@@ -41,12 +41,14 @@ from neurosim.io import ModelFileError, atomic_write, fingerprint
 __all__ = [
     "Dataset",
     "FitResult",
+    "Splits",
     "cache_key",
     "curve_points",
     "evaluate",
     "fit_or_load",
     "hidden_activity",
     "load_dataset",
+    "split_dataset",
     "split_holdout",
     "subset",
     "summary_row",
@@ -213,6 +215,50 @@ def split_holdout(
         X, y, test_size=int(n_holdout), stratify=stratify, random_state=random_state
     )
     return X_rest, y_rest, X_out, y_out
+
+
+@dataclass
+class Splits:
+    """The images of one study: training subset, whole training pool, validation, test."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def split_dataset(
+    data: Dataset,
+    *,
+    n_train: int | None,
+    n_val: int,
+    n_test: int | None,
+    seed: int,
+    val_from: str = "train",
+) -> Splits:
+    """Seeded splits of ``data`` for a study.
+
+    The validation images (at most a fifth of the training split; none when ``n_val`` is 0)
+    are held out from the training split (``val_from="train"``) or drawn from the test split
+    for monitoring only (``"test"``); the training subset of ``n_train`` images (``None``:
+    all) and the test subset of ``n_test`` images are stratified.
+    """
+    if val_from not in ("train", "test"):
+        raise ValueError(f"val_from must be 'train' or 'test', got {val_from!r}")
+    X_pool, y_pool = data.X_train, data.y_train
+    X_test, y_test = subset(data.X_test, data.y_test, n_test, seed)
+    n_val = min(n_val, len(X_pool) // 5) if n_val else 0
+    X_val = y_val = None
+    if n_val and val_from == "train":
+        X_pool, y_pool, X_val, y_val = split_holdout(X_pool, y_pool, n_val, seed)
+    elif n_val:
+        X_val, y_val = subset(data.X_test, data.y_test, n_val, seed + 1)
+    X_train, y_train = subset(X_pool, y_pool, n_train, seed)
+    return Splits(X_train, y_train, X_pool, y_pool, X_val, y_val, X_test, y_test)
 
 
 # -- model cache -------------------------------------------------------------------------------

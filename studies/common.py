@@ -178,8 +178,6 @@ def output_folder(study: str, out: Path | None, force: bool) -> Path:
 
 def save_figures(folder: Path, figures: Mapping[str, Figure]) -> dict[str, str]:
     """Write each figure as ``<name>.png`` (atomically); returns name -> file name."""
-    import matplotlib.pyplot as plt
-
     names = {}
     for name, figure in figures.items():
         names[name] = f"{name}.png"
@@ -187,7 +185,6 @@ def save_figures(folder: Path, figures: Mapping[str, Figure]) -> dict[str, str]:
             folder / names[name],
             lambda handle, fig=figure: fig.savefig(handle, format="png", dpi=110),
         )
-        plt.close(figure)
     return names
 
 

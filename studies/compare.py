@@ -30,12 +30,12 @@ from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_P
 from neurosim.experiment import (
     Dataset,
     FitResult,
+    Splits,
     curve_points,
     evaluate,
     fit_or_load,
     load_dataset,
-    split_holdout,
-    subset,
+    split_dataset,
     summary_row,
 )
 from studies.common import (
@@ -218,34 +218,16 @@ def make_models(config: CompareConfig, n_train: int, n_full: int) -> dict[str, t
     return models
 
 
-@dataclass
-class Splits:
-    """The images of one comparison: training subset, whole training pool, validation, test."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_pool: np.ndarray
-    y_pool: np.ndarray
-    X_val: np.ndarray | None
-    y_val: np.ndarray | None
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-
 def make_splits(config: CompareConfig, data: Dataset) -> Splits:
-    """Seeded training subset, validation set (held out from training or taken from the test
-    split, as configured) and test subset of ``data``."""
-    seed = config.seed
-    X_pool, y_pool = data.X_train, data.y_train
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
-    n_val = min(config.n_val, len(X_pool) // 5) if config.n_val else 0
-    if config.val_from == "train":
-        X_pool, y_pool, X_val, y_val = split_holdout(X_pool, y_pool, n_val, seed)
-    else:
-        X_val, y_val = subset(data.X_test, data.y_test, n_val, seed + 1) if n_val else (None, None)
-    X_val, y_val = (X_val, y_val) if n_val else (None, None)
-    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
-    return Splits(X_train, y_train, X_pool, y_pool, X_val, y_val, X_test, y_test)
+    """The comparison's seeded training subset, validation set and test subset of ``data``."""
+    return split_dataset(
+        data,
+        n_train=config.n_train,
+        n_val=config.n_val,
+        n_test=config.n_test,
+        seed=config.seed,
+        val_from=config.val_from,
+    )
 
 
 def trained_models(
@@ -330,6 +312,32 @@ def record_activity(snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device:
     activity["v_thresh"] = float(p.v_thresh_exc)
     activity["theta_offset"] = float(p.theta_offset)
     return activity
+
+
+def activity_figures(
+    snn: STDPNetwork,
+    activity: dict,
+    example_labels: list[str],
+    *,
+    raster_title: str,
+    traces_title: str,
+) -> dict:
+    """The spike raster and the membrane traces of a :func:`record_activity` recording."""
+    return {
+        "spike_raster": plots.spike_raster(
+            activity,
+            example_labels=example_labels,
+            layer_sizes={
+                "input": snn.n_features_in_,
+                "excitatory": snn.n_neurons,
+                "inhibitory": snn.n_neurons,
+            },
+            title=raster_title,
+        ),
+        "membrane_traces": plots.membrane_traces(
+            activity, example_labels=example_labels, title=traces_title
+        ),
+    }
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -551,20 +559,13 @@ def run_compare(
         "receptive_fields_mlp": plots.receptive_fields(
             mlp.coefs_[0], n=100, title=f"{mlp_name}: first-layer weights — {tag}"
         ),
-        "spike_raster": plots.spike_raster(
+        **activity_figures(
+            snn,
             activity,
-            example_labels=example_labels,
-            layer_sizes={
-                "input": X_test.shape[1],
-                "excitatory": snn.n_neurons,
-                "inhibitory": snn.n_neurons,
-            },
-            title=f"{snn_name}: spikes while showing {k} {tag} test images (learning frozen)",
-        ),
-        "membrane_traces": plots.membrane_traces(
-            activity,
-            example_labels=example_labels,
-            title=f"{snn_name}: membrane potential and threshold — {tag}",
+            example_labels,
+            raster_title=f"{snn_name}: spikes while showing {k} {tag} test images "
+            "(learning frozen)",
+            traces_title=f"{snn_name}: membrane potential and threshold — {tag}",
         ),
     }
     filenames = save_figures(folder, figures)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from neurosim import RateMLP, plots
-from neurosim.experiment import fit_or_load, split_holdout, subset
+from neurosim.experiment import fit_or_load, split_dataset
 from neurosim.rate.optimizers import OPTIMIZERS
 from neurosim.sweep import run_sweep
 from studies.common import (
@@ -127,11 +127,11 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
     folder = output_folder("optimizers", args.out, args.force)
     seed = args.seed
     seeds = tuple(seed + s for s in config.seeds)
-    X_pool, y_pool, X_val, y_val = split_holdout(
-        data.X_train, data.y_train, min(config.n_val, len(data.X_train) // 5), seed
+    splits = split_dataset(
+        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
     )
-    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
+    X_train, y_train = splits.X_train, splits.y_train
+    X_val, y_val, X_test, y_test = splits.X_val, splits.y_val, splits.X_test, splits.y_test
     say(
         f"{config.mode} mode: {len(OPTIMIZER_NAMES)} optimizers x {len(seeds)} seed(s), "
         f"MLP 784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs on "

@@ -96,20 +96,13 @@ def run_rasters(args: argparse.Namespace, command: str) -> dict:
 
     tag = dataset_tag(data)
     figures = {
-        "spike_raster": plots.spike_raster(
+        **compare.activity_figures(
+            snn,
             activity,
-            example_labels=labels,
-            layer_sizes={
-                "input": X_test.shape[1],
-                "excitatory": snn.n_neurons,
-                "inhibitory": snn.n_neurons,
-            },
-            title=f"{snn_name}: spikes for digits {', '.join(labels)} — {tag} (learning frozen)",
-        ),
-        "membrane_traces": plots.membrane_traces(
-            activity,
-            example_labels=labels,
-            title=f"{snn_name}: membrane potential and threshold — {tag}",
+            labels,
+            raster_title=f"{snn_name}: spikes for digits {', '.join(labels)} — {tag} "
+            "(learning frozen)",
+            traces_title=f"{snn_name}: membrane potential and threshold — {tag}",
         ),
         "firing_statistics": plots.firing_statistics(
             stats, title=f"{snn_name}: firing statistics on {n_stats:,} {tag} test images"

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from neurosim import RateMLP, STDPNetwork, plots
-from neurosim.experiment import curve_points, evaluate, fit_or_load, split_holdout, subset
+from neurosim.experiment import curve_points, evaluate, fit_or_load, split_dataset
 from neurosim.sweep import run_sweep
 from studies.common import (
     dataset_lines,
@@ -122,11 +122,11 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
     data = load_study_dataset(args)
     folder = output_folder("scaling", args.out, args.force)
     seed = args.seed
-    X_pool, y_pool, X_val, y_val = split_holdout(
-        data.X_train, data.y_train, min(config.n_val, len(data.X_train) // 5), seed
+    splits = split_dataset(
+        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
     )
-    X_train, y_train = subset(X_pool, y_pool, config.n_train, seed)
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
+    X_train, y_train = splits.X_train, splits.y_train
+    X_val, y_val, X_test, y_test = splits.X_val, splits.y_val, splits.X_test, splits.y_test
     say(
         f"{config.mode} mode: STDP network N = {list(config.snn_sizes)} and MLP widths "
         f"{list(config.mlp_hidden)} on {len(X_train):,} {data.name} images; writing to {folder}"
