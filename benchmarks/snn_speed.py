@@ -7,8 +7,9 @@ without input delays) on the same MNIST images with learning on:
   device (Cython code generation), and per example, from Python: normalise the weights, set the
   input rates, ``net.run(350 ms)``, read the spike count, re-present with higher intensity if
   fewer than 5 spikes, set the rates to zero, ``net.run(150 ms)``;
-- *engine*: ``STDPNetwork(device="cpp_standalone")``, the whole protocol compiled, examples fed
-  in chunks.
+- *engine*: ``STDPNetwork(device="cpp_standalone")``, the whole protocol compiled (with the
+  engine's ``COMPILER_FLAGS``; the loop's Cython code keeps Brian2's defaults), examples fed in
+  chunks.
 
 Warm-up (compilation, the first examples) is excluded from the per-example figures and the
 compile time is reported separately; a second engine run shows that nothing is recompiled.

@@ -15,7 +15,12 @@ from sklearn.exceptions import NotFittedError
 
 from neurosim import STDPNetwork, load_digits_784
 from neurosim.io import ModelFileError
-from neurosim.spiking.engine import STDPEngine, stdp_synapse_equations
+from neurosim.spiking.engine import (
+    COMPILER_FLAGS,
+    STDPEngine,
+    build_cache_dir,
+    stdp_synapse_equations,
+)
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
@@ -213,6 +218,15 @@ def test_small_network_clearly_beats_chance(trained):
     X_test, y_test = load_digits_784("test")
     accuracy = trained.score(X_test, y_test)
     assert accuracy > 0.6, accuracy  # chance is 0.10; measured 0.83 with this seed
+
+
+def test_builds_use_the_engine_compiler_flags_and_keep_the_user_preference(trained):
+    makefile = build_cache_dir() / trained._engine().build_key() / "makefile"
+    flags = makefile.read_text()
+    assert "--param=vect-max-version-for-alias-checks=200" in flags
+    assert "-fno-finite-math-only" not in flags
+    assert list(b2.prefs.codegen.cpp.extra_compile_args_gcc) != list(COMPILER_FLAGS)
+    assert "-fno-finite-math-only" in b2.prefs.codegen.cpp.extra_compile_args_gcc
 
 
 def test_fitted_attributes(trained):
