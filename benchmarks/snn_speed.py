@@ -8,8 +8,10 @@ without input delays) on the same MNIST images with learning on:
   input rates, ``net.run(350 ms)``, read the spike count, re-present with higher intensity if
   fewer than 5 spikes, set the rates to zero, ``net.run(150 ms)``;
 - *engine*: ``STDPNetwork(device="cpp_standalone")``, the whole protocol compiled (with the
-  engine's ``COMPILER_FLAGS``; the loop's Cython code keeps Brian2's defaults), examples fed in
-  chunks.
+  engine's ``COMPILER_FLAGS``), examples fed in chunks.
+
+The loop's Cython code is compiled with Brian2's default flags, or with the engine's
+(``--loop-flags engine``, compiled afresh in a temporary Cython cache).
 
 Warm-up (compilation, the first examples) is excluded from the per-example figures and the
 compile time is reported separately; a second engine run shows that nothing is recompiled.
@@ -24,6 +26,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import brian2 as b2
@@ -31,16 +34,24 @@ import numpy as np
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.spiking import network
-from neurosim.spiking.engine import build_layers
+from neurosim.spiking.engine import COMPILER_FLAGS, build_layers
 from neurosim.spiking.params import preset
 
 
-def runtime_loop(images: np.ndarray, n_neurons: int, warmup: int, seed: int) -> list[float]:
-    """Per-example wall times of the ports' method (after ``warmup`` examples)."""
+def runtime_loop(
+    images: np.ndarray, n_neurons: int, warmup: int, seed: int, engine_flags: bool
+) -> list[float]:
+    """Per-example wall times of the ports' method (after ``warmup`` examples).
+
+    With ``engine_flags`` the Cython code is compiled with the engine's compiler flags.
+    """
     b2.device.reinit()
     b2.device.activate()
     b2.set_device("runtime")
     b2.prefs.codegen.target = "cython"
+    if engine_flags:  # Brian2's Cython cache ignores flags: compile into a fresh one
+        b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
+        b2.prefs.codegen.runtime.cython.cache_dir = tempfile.mkdtemp(prefix="neurosim-cython-")
     b2.defaultclock.dt = 0.5 * b2.ms
     b2.seed(seed)
     p = preset(n_neurons)
@@ -99,19 +110,27 @@ def main() -> None:
     parser.add_argument("--loop-warmup", type=int, default=5)
     parser.add_argument("--engine-examples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--loop-flags",
+        choices=("brian2", "engine"),
+        default="brian2",
+        help="compiler flags of the loop's Cython code: Brian2's defaults or the engine's",
+    )
     args = parser.parse_args()
     X, _ = load_mnist("train")
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     print(f"commit {commit}, brian2 {b2.__version__}, numpy {np.__version__}, {sys.platform}")
+    print(f"loop compiled with {args.loop_flags} flags")
     header = (
         f"{'N':>5} {'loop s/ex (median)':>19} {'engine s/ex':>12} {'speed-up':>9} "
         f"{'build s (1st)':>14} {'build s (2nd)':>14}"
     )
     print(header)
     for n in args.sizes:
-        loop = runtime_loop(X[: args.loop_warmup + args.loop_examples], n, args.loop_warmup, 1)
+        images = X[: args.loop_warmup + args.loop_examples]
+        loop = runtime_loop(images, n, args.loop_warmup, 1, args.loop_flags == "engine")
         loop_median = statistics.median(loop)
         per_example, first_build = engine_run(X[: args.engine_examples], n, args.seed)
         _, second_build = engine_run(X[: args.engine_examples // 4], n, args.seed)

@@ -75,8 +75,9 @@ _NEURON_STATE = (
 #   __restrict GCC ignores; proving them disjoint takes more run-time checks than GCC's default
 #   limit of 10.
 # With both changed GCC vectorises the update (about 3x faster on AVX-512). The vector exp may
-# differ from the scalar one in the last bits, so spike trains match Brian2's defaults
-# statistically, not bit for bit (accuracy re-measured: benchmarks/RESULTS.md).
+# differ from the scalar one in the last bits, so spike trains need not match builds with
+# Brian2's flags bit for bit (accuracy re-measured: benchmarks/RESULTS.md). Used for
+# cpp_standalone builds only; brian2cuda keeps its own host-compiler flags.
 COMPILER_FLAGS = (
     "-w",
     "-O3",
@@ -88,10 +89,14 @@ COMPILER_FLAGS = (
 
 
 @contextmanager
-def _compiler_flags(flags: tuple[str, ...]) -> Iterator[None]:
-    """Use ``flags`` for C++ builds inside the block, then restore the user's preference."""
+def _compiler_flags(device: str) -> Iterator[None]:
+    """Compile cpp_standalone builds with :data:`COMPILER_FLAGS` inside the block.
+
+    Brian2's preference is restored afterwards; other devices keep it unchanged.
+    """
     previous = b2.prefs.codegen.cpp.extra_compile_args_gcc
-    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(flags)
+    if device == "cpp_standalone":
+        b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
     try:
         yield
     finally:
@@ -575,7 +580,7 @@ class STDPEngine:
                     "brian::_random_generators[0].seed(std::stoull(_seed));",
                 )
             self._objects["net"].run(self._duration())
-            with _compiler_flags(COMPILER_FLAGS):
+            with _compiler_flags(self.device):
                 b2.device.build(directory=str(build_dir), compile=True, run=False)
             # Run from a private copy of the binary and its data files: another process may
             # rebuild the shared folder (rewriting those files) while this one simulates.
