@@ -11,7 +11,10 @@ without input delays) on the same MNIST images with learning on:
   engine's ``COMPILER_FLAGS``), examples fed in chunks.
 
 The loop's Cython code is compiled with Brian2's default flags, or with the engine's
-(``--loop-flags engine``, compiled afresh in a temporary Cython cache).
+(``--loop-flags engine``, in a Cython cache of its own next to the engine's builds). Quote loop
+figures from a run that found its Cython cache warm: a process that has just compiled Cython
+modules carries a larger heap, which makes the ``gc.collect()`` that Brian2 runs at every
+``net.run`` about three times slower (0.8 instead of 0.4 s per example measured here at N=400).
 
 Warm-up (compilation, the first examples) is excluded from the per-example figures and the
 compile time is reported separately; a second engine run shows that nothing is recompiled.
@@ -26,7 +29,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import brian2 as b2
@@ -34,7 +36,7 @@ import numpy as np
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.spiking import network
-from neurosim.spiking.engine import COMPILER_FLAGS, build_layers
+from neurosim.spiking.engine import COMPILER_FLAGS, build_cache_dir, build_layers
 from neurosim.spiking.params import preset
 
 
@@ -43,15 +45,17 @@ def runtime_loop(
 ) -> list[float]:
     """Per-example wall times of the ports' method (after ``warmup`` examples).
 
-    With ``engine_flags`` the Cython code is compiled with the engine's compiler flags.
+    With ``engine_flags`` the Cython code is compiled with the engine's compiler flags, in a
+    Cython cache of its own (Brian2's cache key ignores compiler flags).
     """
     b2.device.reinit()
     b2.device.activate()
     b2.set_device("runtime")
     b2.prefs.codegen.target = "cython"
-    if engine_flags:  # Brian2's Cython cache ignores flags: compile into a fresh one
+    if engine_flags:
         b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
-        b2.prefs.codegen.runtime.cython.cache_dir = tempfile.mkdtemp(prefix="neurosim-cython-")
+        cache = build_cache_dir().parent / "cython-engine-flags"
+        b2.prefs.codegen.runtime.cython.cache_dir = str(cache)
     b2.defaultclock.dt = 0.5 * b2.ms
     b2.seed(seed)
     p = preset(n_neurons)
