@@ -222,11 +222,10 @@ def test_small_network_clearly_beats_chance(trained):
 
 def test_builds_use_the_engine_compiler_flags_and_keep_the_user_preference(trained):
     makefile = build_cache_dir() / trained._engine().build_key() / "makefile"
-    flags = makefile.read_text()
-    assert "--param=vect-max-version-for-alias-checks=200" in flags
+    flags = makefile.read_text().split()
+    assert all(flag in flags for flag in COMPILER_FLAGS)
     assert "-fno-finite-math-only" not in flags
-    assert list(b2.prefs.codegen.cpp.extra_compile_args_gcc) != list(COMPILER_FLAGS)
-    assert "-fno-finite-math-only" in b2.prefs.codegen.cpp.extra_compile_args_gcc
+    assert "-fno-finite-math-only" in b2.prefs.codegen.cpp.extra_compile_args_gcc  # Brian2's
 
 
 def test_fitted_attributes(trained):

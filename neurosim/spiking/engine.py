@@ -39,6 +39,7 @@ import numpy as np
 from neurosim.spiking.params import DiehlCookParams
 
 __all__ = [
+    "COMPILER_FLAGS",
     "DEVICES",
     "ChunkResult",
     "Recording",
