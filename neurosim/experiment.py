@@ -230,6 +230,17 @@ class Splits:
     X_test: np.ndarray
     y_test: np.ndarray
 
+    def arrays(self) -> dict[str, np.ndarray | None]:
+        """Training, validation and test arrays by name (not the pool, which can be large)."""
+        return dict(
+            X_train=self.X_train,
+            y_train=self.y_train,
+            X_val=self.X_val,
+            y_val=self.y_val,
+            X_test=self.X_test,
+            y_test=self.y_test,
+        )
+
 
 def split_dataset(
     data: Dataset,

@@ -213,11 +213,18 @@ def write_report(
     figures: Mapping[str, str],
     captions: Mapping[str, str],
     command: str,
+    total_seconds: float,
 ) -> Path:
-    """``report.md``: title, body lines, the figures with captions, the command to reproduce."""
+    """Write ``report.md`` and announce the study done after ``total_seconds``.
+
+    The report holds the title, body lines, the figures with captions and the command to
+    reproduce.
+    """
     lines = [f"# {title}", "", *body, "", "## Figures", ""]
     for name, filename in figures.items():
         lines += [f"### {captions.get(name, name)}", "", f"![{name}]({filename})", ""]
     lines += ["## Reproduce", "", "```", command, "```", ""]
     text = "\n".join(lines).encode()
-    return atomic_write(folder / "report.md", lambda handle: handle.write(text))
+    path = atomic_write(folder / "report.md", lambda handle: handle.write(text))
+    say(f"done in {duration(total_seconds)}: {path}")
+    return path

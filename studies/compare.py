@@ -451,6 +451,7 @@ def write_compare_report(folder: Path, results: dict) -> Path:
         results["figures"],
         FIGURE_CAPTIONS,
         results["command"],
+        results["timings"]["total_seconds"],
     )
 
 
@@ -636,7 +637,6 @@ def run_compare(
     }
     results = write_results(folder, results)
     write_compare_report(folder, results)
-    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     for row in rows:
         say(f"  {row['model']}: {100 * row['accuracy']:.2f} % test accuracy")
     return results

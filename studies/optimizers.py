@@ -28,7 +28,6 @@ from neurosim.sweep import run_sweep
 from studies.common import (
     dataset_lines,
     dataset_tag,
-    duration,
     load_study_dataset,
     mode_of,
     output_folder,
@@ -130,22 +129,15 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
     splits = split_dataset(
         data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
     )
-    X_train, y_train = splits.X_train, splits.y_train
-    X_val, y_val, X_test, y_test = splits.X_val, splits.y_val, splits.X_test, splits.y_test
     say(
         f"{config.mode} mode: {len(OPTIMIZER_NAMES)} optimizers x {len(seeds)} seed(s), "
         f"MLP 784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs on "
-        f"{len(X_train):,} {data.name} images; writing to {folder}"
+        f"{len(splits.X_train):,} {data.name} images; writing to {folder}"
     )
     shared = dict(
         hidden=config.hidden,
         epochs=config.epochs,
-        X_train=X_train,
-        y_train=y_train,
-        X_val=X_val,
-        y_val=y_val,
-        X_test=X_test,
-        y_test=y_test,
+        **splits.arrays(),
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
     )
@@ -169,7 +161,7 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
         "optimizer_curves": plots.optimizer_curves(
             {name: [r["history"] for r in runs if r["name"] == name] for name in OPTIMIZER_NAMES},
             title=f"Optimizers on MLP 784-{'-'.join(map(str, config.hidden))}-10 — {tag}, "
-            f"{len(X_val):,} validation images",
+            f"{len(splits.X_val):,} validation images",
         )
     }
     filenames = save_figures(folder, figures)
@@ -185,9 +177,9 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
             "versions": package_versions(),
             "dataset": {
                 **data.info(),
-                "n_train": len(X_train),
-                "n_val": len(X_val),
-                "n_test": len(X_test),
+                "n_train": len(splits.X_train),
+                "n_val": len(splits.X_val),
+                "n_test": len(splits.X_test),
             },
             "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
             "runs": runs,
@@ -200,8 +192,9 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
         "",
         f"MLP 784-{'-'.join(map(str, config.hidden))}-10 (ReLU, softmax cross-entropy, "
         f"mini-batches of 128, constant learning rate), {config.epochs} epochs on "
-        f"{len(X_train):,} training images; validation on {len(X_val):,} images held out from "
-        f"the training split; test on {len(X_test):,} test images. Seeds {list(seeds)} (the "
+        f"{len(splits.X_train):,} training images; validation on {len(splits.X_val):,} images "
+        f"held out from the training split; test on {len(splits.X_test):,} test images. Seeds "
+        f"{list(seeds)} (the "
         "same initial weights and batch order for every optimizer with a given seed). "
         "Medians over seeds. Wall time counts training passes only; runs went in parallel "
         f"({args.backend}), so times compare the optimizers with each other, not machines.",
@@ -215,8 +208,8 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
         filenames,
         {"optimizer_curves": "Training loss and validation accuracy vs epochs and wall time."},
         command,
+        results["timings"]["total_seconds"],
     )
-    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     return results
 
 

@@ -22,7 +22,6 @@ from studies import compare
 from studies.common import (
     dataset_lines,
     dataset_tag,
-    duration,
     load_study_dataset,
     mode_of,
     output_folder,
@@ -161,8 +160,8 @@ def run_rasters(args: argparse.Namespace, command: str) -> dict:
             "firing_statistics": "Spikes per image by digit and layer; excitatory firing rates.",
         },
         command,
+        results["timings"]["total_seconds"],
     )
-    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     return results
 
 

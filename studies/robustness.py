@@ -29,7 +29,6 @@ from studies import compare
 from studies.common import (
     dataset_lines,
     dataset_tag,
-    duration,
     load_study_dataset,
     mode_of,
     output_folder,
@@ -186,8 +185,8 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
         filenames,
         {"robustness": "Test accuracy under pixel noise, occlusion and lesions."},
         command,
+        results["timings"]["total_seconds"],
     )
-    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     return results
 
 

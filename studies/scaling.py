@@ -27,7 +27,6 @@ from neurosim.sweep import run_sweep
 from studies.common import (
     dataset_lines,
     dataset_tag,
-    duration,
     load_study_dataset,
     mode_of,
     output_folder,
@@ -125,19 +124,13 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
     splits = split_dataset(
         data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
     )
-    X_train, y_train = splits.X_train, splits.y_train
-    X_val, y_val, X_test, y_test = splits.X_val, splits.y_val, splits.X_test, splits.y_test
     say(
         f"{config.mode} mode: STDP network N = {list(config.snn_sizes)} and MLP widths "
-        f"{list(config.mlp_hidden)} on {len(X_train):,} {data.name} images; writing to {folder}"
+        f"{list(config.mlp_hidden)} on {len(splits.X_train):,} {data.name} images; "
+        f"writing to {folder}"
     )
     shared = dict(
-        X_train=X_train,
-        y_train=y_train,
-        X_val=X_val,
-        y_val=y_val,
-        X_test=X_test,
-        y_test=y_test,
+        **splits.arrays(),
         seed=seed,
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
@@ -176,7 +169,8 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
         "scaling": plots.scaling_curves(
             [{**r, "train_seconds": r["learning_seconds"]} for r in snn],
             mlp,
-            title=f"Scaling — {tag}: {len(X_train):,} training, {len(X_test):,} test images",
+            title=f"Scaling — {tag}: {len(splits.X_train):,} training, "
+            f"{len(splits.X_test):,} test images",
         )
     }
     filenames = save_figures(folder, figures)
@@ -192,9 +186,9 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
             "versions": package_versions(),
             "dataset": {
                 **data.info(),
-                "n_train": len(X_train),
-                "n_val": len(X_val),
-                "n_test": len(X_test),
+                "n_train": len(splits.X_train),
+                "n_val": len(splits.X_val),
+                "n_test": len(splits.X_test),
             },
             "paper_accuracy_percent": plots.PAPER_ACCURACY,
             "snn": snn,
@@ -208,10 +202,11 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
     body = [
         *dataset_lines(results["dataset"]),
         "",
-        f"One pass over {len(X_train):,} training images, seed {seed}; neurons assigned from "
-        f"{'all' if config.n_label is None else f'the first {config.n_label:,}'} training "
-        f"images; tested on {len(X_test):,} test images. Learning curves: {len(X_val):,} "
-        "validation images held out from the training split. Learning time excludes the "
+        f"One pass over {len(splits.X_train):,} training images, seed {seed}; neurons assigned "
+        f"from {'all' if config.n_label is None else f'the first {config.n_label:,}'} training "
+        f"images; tested on {len(splits.X_test):,} test images. Learning curves: "
+        f"{len(splits.X_val):,} validation images held out from the training split. Learning "
+        "time excludes the "
         "labelling and validation passes; configurations ran in parallel "
         f"({args.backend}), so times compare sizes with each other, not machines. The paper "
         "trained on all 60,000 images (several passes for the larger networks).",
@@ -241,8 +236,8 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
         filenames,
         {"scaling": "Accuracy and training time against size; learning curves per size."},
         command,
+        results["timings"]["total_seconds"],
     )
-    say(f"done in {duration(results['timings']['total_seconds'])}: {folder / 'report.md'}")
     return results
 
 
