@@ -416,7 +416,7 @@ def fit_or_load(
             except (ModelFileError, KeyError, ValueError, OSError) as error:
                 logger.warning("ignoring unreadable cached model %s: %s", path, error)
 
-    checkpoint = None
+    checkpoint, callers_checkpoint = None, model.checkpoint
     if resume and cache_dir is not None:
         checkpoint = Path(cache_dir) / f"{key}.ckpt.npz"
         model.set_params(checkpoint=checkpoint)
@@ -435,7 +435,7 @@ def fit_or_load(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if checkpoint is not None:
-        model.set_params(checkpoint=None)
+        model.set_params(checkpoint=callers_checkpoint)
     if path is not None:
         model.save(path)
         text = json.dumps(record, indent=2).encode()
@@ -460,16 +460,9 @@ def hidden_activity(model: Any, X: np.ndarray) -> float:
     With ReLU units this is the share of units that are "on"; sigmoid and tanh units are
     almost never exactly zero.
     """
-    from scipy.special import expit
-
-    activate = {"relu": lambda z: np.maximum(z, 0), "sigmoid": expit, "tanh": np.tanh}
-    a = np.asarray(X, dtype=np.float64)
-    nonzero = total = 0
-    for coef, intercept in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
-        a = activate[model.activation](a @ coef + intercept)
-        nonzero += int(np.count_nonzero(a))
-        total += a.size
-    return nonzero / total if total else float("nan")
+    layers = model.hidden_activations(X)
+    total = sum(a.size for a in layers)
+    return sum(np.count_nonzero(a) for a in layers) / total if total else float("nan")
 
 
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:

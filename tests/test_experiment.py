@@ -166,3 +166,10 @@ def test_fit_or_load_resumes_an_interrupted_training(tmp_path, monkeypatch):
     assert calls["n"] == 2 + 2  # epoch 1 was kept; epochs 2 and 3 ran after resuming
     assert result.model.checkpoint is None and not list(tmp_path.glob("*.ckpt.npz"))
     np.testing.assert_array_equal(result.model.coefs_[0], expected.coefs_[0])
+
+
+def test_fit_or_load_gives_the_model_back_with_the_callers_checkpoint(digits, tmp_path):
+    X, y = digits
+    mine = tmp_path / "mine.npz"
+    result = fit_or_load(small_mlp(checkpoint=mine), X, y, cache_dir=tmp_path, resume=True)
+    assert result.model.checkpoint == mine

@@ -47,7 +47,9 @@ def test_gradient_matches_finite_differences(activation, zero_columns):
     if zero_columns:  # exercises training's dropping of all-zero input columns
         X[:, ::2] = 0.0
     y = np.array([0, 1, 2, 0, 1, 2, 1])
-    model = RateMLP((6, 5), activation, dtype="float64", max_iter=1, random_state=0).fit(X, y)
+    model = RateMLP((6, 5), activation=activation, dtype="float64", max_iter=1, random_state=0).fit(
+        X, y
+    )
     net = model._net
     net.params[:] = rng.normal(scale=0.5, size=net.params.shape)
     alpha = 0.3
@@ -435,8 +437,41 @@ def test_clone_has_same_params_and_is_unfitted(fitted):
 @parametrize_with_checks(
     [
         RateMLP((16,), max_iter=20, learning_rate=0.01, random_state=0),
-        RateMLP((8, 8), "tanh", optimizer="nesterov", dtype="float64", max_iter=20, random_state=0),
+        RateMLP(
+            (8, 8),
+            activation="tanh",
+            optimizer="nesterov",
+            dtype="float64",
+            max_iter=20,
+            random_state=0,
+        ),
     ]
 )
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+# -- hidden activations ------------------------------------------------------------------------
+def test_hidden_activations_are_every_hidden_layers_output(digits):
+    X, y, X_test, _ = digits
+    model = RateMLP((6, 5), activation="tanh", max_iter=1, random_state=0).fit(X, y)
+    layers = model.hidden_activations(X_test)
+    expected, a = [], X_test
+    for coef, intercept in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        a = np.tanh(a @ coef + intercept)
+        expected.append(a)
+    assert [layer.shape for layer in layers] == [(len(X_test), 6), (len(X_test), 5)]
+    for layer, reference in zip(layers, expected, strict=True):
+        np.testing.assert_allclose(layer, reference, rtol=1e-5, atol=1e-6)
+    logits = layers[-1] @ model.coefs_[-1] + model.intercepts_[-1]
+    np.testing.assert_allclose(logits, model.decision_function(X_test), rtol=1e-5, atol=1e-5)
+    assert RateMLP((), max_iter=1).fit(X, y).hidden_activations(X_test) == []
+
+
+def test_int_random_state_keeps_its_initial_weights(digits):
+    # A rate too small to move float32 weights leaves the initialization; pinned values guard
+    # the seed derivation, so that an int seed gives the same model as it always has.
+    X, y, _, _ = digits
+    model = RateMLP((3,), optimizer="sgd", learning_rate=1e-30, max_iter=1, random_state=0)
+    pinned = np.array([-0.026584181934595108, 0.04425270855426788, 0.014238486997783184])
+    np.testing.assert_array_equal(model.fit(X, y).coefs_[0][0], pinned.astype(np.float32))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -164,3 +165,70 @@ def test_rate_mlp_resumes_from_its_epoch_checkpoint(digits, tmp_path, monkeypatc
         RateMLP(**dict(config, alpha=0.5), checkpoint=checkpoint).fit(X, y)
     with pytest.raises(ModelFileError, match="other training data"):
         RateMLP(**config, checkpoint=checkpoint).fit(X[1:], y[1:])
+
+
+def interrupt_rate_mlp_epoch(monkeypatch, call: int) -> list[np.ndarray]:
+    """Make the ``call``-th RateMLP epoch (0: none) raise KeyboardInterrupt; return a list
+    that receives each epoch's training inputs."""
+    from neurosim import RateMLP
+
+    real_epoch = RateMLP._run_epoch
+    seen: list[np.ndarray] = []
+
+    def epoch(self, X, *args):
+        seen.append(X.copy())
+        if len(seen) == call:
+            raise KeyboardInterrupt
+        return real_epoch(self, X, *args)
+
+    monkeypatch.setattr(RateMLP, "_run_epoch", epoch)
+    return seen
+
+
+def test_rate_mlp_resumes_twice_without_changing_its_parameters(digits, tmp_path, monkeypatch):
+    from neurosim import RateMLP
+
+    X, y = digits
+    config = dict(hidden_layer_sizes=8, max_iter=3, random_state=3, checkpoint=tmp_path / "c.npz")
+    interrupt_rate_mlp_epoch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        RateMLP(**config).fit(X, y)
+    resumed = RateMLP(**config)
+    interrupt_rate_mlp_epoch(monkeypatch, 2)  # epoch 3: the checkpoint is now a resumed run's
+    with pytest.raises(KeyboardInterrupt):
+        resumed.fit(X, y)
+    assert resumed.get_params() == RateMLP(**config).get_params()
+    interrupt_rate_mlp_epoch(monkeypatch, 0)
+    assert RateMLP(**config).fit(X, y).n_iter_ == 3
+
+
+def test_rate_mlp_path_parameters_are_saved_as_strings(digits, tmp_path):
+    from neurosim import RateMLP
+
+    X, y = digits
+    checkpoint = tmp_path / "mlp.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "not JSON-serialisable" warning
+        RateMLP(hidden_layer_sizes=(8,), max_iter=1, checkpoint=checkpoint).fit(X, y)
+    assert RateMLP.load(checkpoint).checkpoint == str(checkpoint)
+
+
+def test_rate_mlp_resume_trains_on_the_interrupted_runs_split(digits, tmp_path, monkeypatch):
+    from neurosim import RateMLP
+
+    X, y = digits
+    config = dict(
+        hidden_layer_sizes=(8,),
+        max_iter=3,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=None,  # the split seed is drawn, and must come back from the checkpoint
+        checkpoint=tmp_path / "mlp.npz",
+    )
+    interrupted = interrupt_rate_mlp_epoch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        RateMLP(**config).fit(X, y)
+    resumed = interrupt_rate_mlp_epoch(monkeypatch, 0)
+    RateMLP(**config).fit(X, y)
+    assert len(resumed) == 2  # epochs 2 and 3
+    np.testing.assert_array_equal(resumed[0], interrupted[0])

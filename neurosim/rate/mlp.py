@@ -13,25 +13,38 @@ import numbers
 import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from neurosim.base import NeuroClassifier, progress_bar
-from neurosim.io import ModelFileError, fingerprint, load_arrays
+from neurosim.base import (
+    HistoryRecord,
+    NeuroClassifier,
+    RandomStateLike,
+    progress_bar,
+    resolve_seed,
+)
+from neurosim.io import ModelFileError
 from neurosim.rate.network import ACTIVATIONS, Network
 from neurosim.rate.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 
-__all__ = ["RateMLP"]
+__all__ = ["EpochRecord", "RateMLP"]
 
 logger = logging.getLogger(__name__)
 
 LR_SCHEDULES = ("constant", "step", "cosine")
+
+
+class EpochRecord(HistoryRecord):
+    """One epoch of :attr:`RateMLP.history_ <neurosim.RateMLP>`."""
+
+    epoch: int
+    """Epochs trained so far."""
+    loss: float
+    """Mean training loss over the epoch's batches."""
 
 
 class RateMLP(NeuroClassifier):
@@ -90,9 +103,11 @@ class RateMLP(NeuroClassifier):
         Smallest validation-accuracy gain counted as an improvement.
     dtype : {"float32", "float64"}, default "float32"
         Floating-point type of parameters and computation.
-    random_state : int, numpy.random.RandomState or None, default None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
         Seeds initialization, shuffling, dropout and the validation split; an int gives
-        identical results on every run (with the same BLAS thread count).
+        identical results on every run (with the same BLAS thread count). ``None`` draws a
+        fresh seed; a ``RandomState`` or ``Generator`` gives one draw per fit (see
+        :func:`neurosim.base.resolve_seed`).
     verbose : int, default 0
         Show a progress bar per epoch when positive.
     checkpoint : str or path-like, optional
@@ -115,9 +130,9 @@ class RateMLP(NeuroClassifier):
         Epochs trained.
     loss_ : float
         Mean training loss (cross-entropy plus penalty) over the last epoch's batches.
-    history_ : list of dict
-        One record per epoch: ``epoch``, ``examples_seen``, ``wall_time`` (cumulative seconds
-        spent in training passes, validation excluded), ``loss`` and ``val_accuracy``
+    history_ : list of EpochRecord
+        One record (a dict) per epoch: ``epoch``, ``examples_seen``, ``wall_time`` (cumulative
+        seconds spent in training passes, validation excluded), ``loss`` and ``val_accuracy``
         (``None`` without validation data).
     n_ops_per_sample_ : int
         Multiply-accumulate operations of one inference (sum of fan_in * fan_out).
@@ -137,12 +152,13 @@ class RateMLP(NeuroClassifier):
 
     op_kind: ClassVar[str] = "multiply-accumulate"
     uses_labels_for_learning: ClassVar[bool] = True
+    _CHECKPOINT_KIND: ClassVar[str] = "RateMLP"  # a checkpoint is a model file
 
     def __init__(
         self,
         hidden_layer_sizes: int | Sequence[int] = (256,),
-        activation: str = "relu",
         *,
+        activation: str = "relu",
         optimizer: str = "adam",
         learning_rate: float | None = None,
         lr_schedule: str = "constant",
@@ -162,7 +178,7 @@ class RateMLP(NeuroClassifier):
         n_iter_no_change: int = 5,
         tol: float = 1e-4,
         dtype: str = "float32",
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomStateLike = None,
         verbose: int = 0,
         checkpoint: str | os.PathLike | None = None,
     ) -> None:
@@ -254,8 +270,9 @@ class RateMLP(NeuroClassifier):
     # -- fitting -----------------------------------------------------------------------------
     def _initialize(self, n_features: int) -> None:
         """Create the network, optimizer and random generator; reset learned attributes."""
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._rng = np.random.default_rng(seed)
+        # An int seed goes through a RandomState, as it always has, so it keeps its results.
+        seed_source = np.random.RandomState(resolve_seed(self.random_state))
+        self._rng = np.random.default_rng(seed_source.randint(np.iinfo(np.int32).max))
         self._split_seed = int(self._rng.integers(np.iinfo(np.int32).max))
         sizes = (n_features, *self._hidden_sizes(), len(self.classes_))
         self._net = Network(sizes, self.activation, self.dtype)
@@ -264,7 +281,7 @@ class RateMLP(NeuroClassifier):
         self.n_ops_per_sample_ = int(self._net.n_coef)
         self.n_iter_ = 0
         self.loss_ = math.nan
-        self.history_ = []
+        self.history_: list[EpochRecord] = []
         self.best_validation_score_ = None
         self.early_stopped_ = False
         self._best_params = None
@@ -324,27 +341,20 @@ class RateMLP(NeuroClassifier):
         X, y = self._validate_X_y(X, y, reset=True)
         y = self._encode_labels(y, reset=True)
         self._initialize(X.shape[1])
+        # Resume before splitting: the split seed of the interrupted run comes with the state.
+        self._resume(X)
         data = self._validation_data(X, y, X_val, y_val)
-        if self.checkpoint is not None and Path(self.checkpoint).exists():
-            self._restore_checkpoint(X)
         while self.n_iter_ < self.max_iter and not self.early_stopped_:
             self._run_epoch(*data)
             if self.checkpoint is not None:
-                self.save(
-                    self.checkpoint,
-                    extra_metadata={"run_params": self._run_params(), "data": fingerprint(X)},
-                )
+                self.save(self.checkpoint, extra_metadata=self._checkpoint_metadata(X))
         return self
 
-    def _restore_checkpoint(self, X: np.ndarray) -> None:
-        """Continue from the state saved in ``checkpoint`` (after checking it fits)."""
-        arrays, metadata = load_arrays(self.checkpoint, required=("classes_",))
-        if metadata.get("estimator") != type(self).__name__:
-            raise ModelFileError(f"{self.checkpoint} is not a {type(self).__name__} checkpoint")
-        self._check_checkpoint(metadata, X)
+    def _restore_checkpoint(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        if "classes_" not in arrays:
+            raise ModelFileError(f"checkpoint {self.checkpoint} lacks the array 'classes_'")
         if arrays.pop("classes_").tolist() != np.asarray(self.classes_).tolist():
             raise ModelFileError(f"checkpoint {self.checkpoint} has other classes")
-        self.history_ = list(metadata["history"])
         self._set_state(arrays, metadata["attributes"])
 
     def partial_fit(
@@ -368,7 +378,8 @@ class RateMLP(NeuroClassifier):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         classes : array-like, optional
-            Every class label; used on the first call only (later it must match).
+            Every class label; it fixes ``classes_`` on the first call, and a later call's
+            must be the same (``ValueError`` otherwise).
         X_val, y_val : array-like, optional
             Validation set, as in :meth:`fit`.
 
@@ -381,16 +392,9 @@ class RateMLP(NeuroClassifier):
         if first:
             self._check_params()
         X, y = self._validate_X_y(X, y, reset=first)
+        y = self._encode_labels(y, reset=first, classes=classes)
         if first:
-            y = self._encode_labels(y, reset=True, classes=classes)
             self._initialize(X.shape[1])
-        else:
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-                raise ValueError(
-                    f"classes={np.unique(classes).tolist()} differs from the classes "
-                    f"{self.classes_.tolist()} fixed at the first call"
-                )
-            y = self._encode_labels(y, reset=False)
         self._run_epoch(*self._validation_data(X, y, X_val, y_val))
         return self
 
@@ -434,18 +438,22 @@ class RateMLP(NeuroClassifier):
 
         self.n_iter_ += 1
         self.loss_ = total_loss / n_samples
-        previous = self.history_[-1] if self.history_ else {"examples_seen": 0, "wall_time": 0.0}
+        examples_seen, wall_time = (
+            (self.history_[-1]["examples_seen"], self.history_[-1]["wall_time"])
+            if self.history_
+            else (0, 0.0)
+        )
         val_accuracy = None
         if X_val is not None:
             val_accuracy = float(np.mean(np.argmax(net.logits(X_val), axis=1) == y_val))
         self.history_.append(
-            {
-                "epoch": self.n_iter_,
-                "examples_seen": previous["examples_seen"] + n_samples,
-                "wall_time": previous["wall_time"] + elapsed,
-                "loss": float(self.loss_),
-                "val_accuracy": val_accuracy,
-            }
+            EpochRecord(
+                epoch=self.n_iter_,
+                examples_seen=examples_seen + n_samples,
+                wall_time=wall_time + elapsed,
+                loss=float(self.loss_),
+                val_accuracy=val_accuracy,
+            )
         )
         logger.info(
             "epoch %d: loss %.5f, validation accuracy %s, %.2f s",
@@ -492,6 +500,22 @@ class RateMLP(NeuroClassifier):
         """Bias vectors, views into the flat parameter buffer."""
         check_is_fitted(self)
         return self._net.intercepts
+
+    def hidden_activations(self, X: Any) -> list[np.ndarray]:
+        """Outputs of every hidden layer (after the activation function).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        list of ndarray
+            ``hidden_activations(X)[i]`` of shape ``(n_samples, hidden_layer_sizes[i])``, in the
+            model's dtype; an empty list without hidden layers.
+        """
+        check_is_fitted(self)
+        return self._net.forward(self._validate_X(X, reset=False))[:-1]
 
     def _logits(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -574,7 +598,6 @@ class RateMLP(NeuroClassifier):
             ) from error
 
     def _restore(self, arrays: dict[str, np.ndarray], attributes: dict[str, Any]) -> None:
-        self.hidden_layer_sizes = self._hidden_sizes()  # JSON turned the tuple into a list
         self._check_params()
         sizes = (self.n_features_in_, *self._hidden_sizes(), len(self.classes_))
         net = Network(sizes, self.activation, self.dtype)

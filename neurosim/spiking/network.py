@@ -5,20 +5,25 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from brian2 import Quantity, units
 from sklearn.utils.validation import check_is_fitted
 
-from neurosim.base import NeuroClassifier, progress_bar
-from neurosim.io import ModelFileError, fingerprint, load_arrays, save_arrays
+from neurosim.base import (
+    HistoryRecord,
+    NeuroClassifier,
+    RandomStateLike,
+    progress_bar,
+    resolve_seed,
+)
+from neurosim.io import ModelFileError, save_arrays
 from neurosim.spiking.engine import STDPEngine, require_device
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
-__all__ = ["STDPNetwork"]
+__all__ = ["ChunkRecord", "STDPNetwork"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,23 @@ def _parse_override(name: str, value: Any, default: Any) -> Any:
     if quantity.dim != default.dim:
         raise ValueError(f"parameter {name}: {value!r} has the wrong dimensions")
     return quantity
+
+
+class ChunkRecord(HistoryRecord):
+    """One training chunk of :attr:`STDPNetwork.history_ <neurosim.STDPNetwork>`."""
+
+    windows: int
+    """Presentation windows run in the chunk (re-presentations included)."""
+    retry_fraction: float
+    """Share of the windows that were re-presentations (too few spikes)."""
+    spikes_per_example: float
+    """Mean excitatory spikes of an accepted presentation."""
+    theta_min_mV: float
+    """Smallest adaptive-threshold increment at the end of the chunk, in mV."""
+    theta_mean_mV: float
+    """Mean adaptive-threshold increment, in mV."""
+    theta_max_mV: float
+    """Largest adaptive-threshold increment, in mV."""
 
 
 class STDPNetwork(NeuroClassifier):
@@ -86,8 +108,10 @@ class STDPNetwork(NeuroClassifier):
         File to checkpoint training to (atomically, every ``checkpoint_interval`` examples and
         on Ctrl-C). If it exists when ``fit`` starts, training resumes from it.
     checkpoint_interval : int, default 5000
-    random_state : int, optional
-        Seed of initial weights, delays and all Poisson input.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
+        Seed of initial weights, delays and all Poisson input; the seed used is ``seed_``.
+        ``None`` draws a fresh seed; a ``RandomState`` or ``Generator`` gives one draw per
+        fit (see :func:`neurosim.base.resolve_seed`).
     verbose : int, default 0
         Show a progress bar.
 
@@ -99,9 +123,9 @@ class STDPNetwork(NeuroClassifier):
         Adaptive threshold increments, in volts.
     assignments_ : ndarray of shape (n_neurons,)
         Class index per neuron, -1 if it never fired while labelling.
-    history_ : list of dict
-        One record per chunk: examples seen, wall time, retry fraction, spikes per example,
-        theta range, and validation accuracy when measured.
+    history_ : list of ChunkRecord
+        One record (a dict) per chunk: examples seen, wall time, retry fraction, spikes per
+        example, theta range, and validation accuracy when measured.
     n_ops_per_sample_ : float
         Mean synaptic events per inference (measured while labelling, retries included).
     """
@@ -109,10 +133,12 @@ class STDPNetwork(NeuroClassifier):
     op_kind = "synaptic event"
     uses_labels_for_learning = False
     _RESUME_FREE_PARAMS = ("checkpoint", "checkpoint_interval", "verbose", "max_iter")
+    _CHECKPOINT_KIND = "STDPNetwork-checkpoint"
 
     def __init__(
         self,
         n_neurons: int = 400,
+        *,
         max_iter: int = 1,
         device: str = "cpp_standalone",
         input_delays: bool = False,
@@ -122,7 +148,7 @@ class STDPNetwork(NeuroClassifier):
         validation_interval: int | None = None,
         checkpoint: str | os.PathLike | None = None,
         checkpoint_interval: int = 5000,
-        random_state: int | None = None,
+        random_state: RandomStateLike = None,
         verbose: int = 0,
     ) -> None:
         self.n_neurons = n_neurons
@@ -294,8 +320,7 @@ class STDPNetwork(NeuroClassifier):
         X = self._validate_pixels(X, reset=False)
         y_index = self._encode_labels(y, reset=True)
         self._start_training()
-        if self.checkpoint is not None and Path(self.checkpoint).exists():
-            self._restore_checkpoint(X)
+        self._resume(X)
         self._train(X, X_val, y_val, y, base=0, target=int(self.max_iter) * len(X))
         self._label(X, y_index)
         return self
@@ -308,7 +333,8 @@ class STDPNetwork(NeuroClassifier):
         X : array-like of shape (n_samples, n_features), values in [0, 1]
         y : array-like of shape (n_samples,)
         classes : array-like, optional
-            All classes, required if the first batch lacks some.
+            All classes, required if the first batch lacks some; a later call's must be the
+            same (``ValueError`` otherwise).
 
         Returns
         -------
@@ -322,18 +348,14 @@ class STDPNetwork(NeuroClassifier):
             self._encode_labels(y, reset=True, classes=classes)
             self._start_training()
         X = self._validate_pixels(X, reset=False)
-        y_index = self._encode_labels(y, reset=False)
+        y_index = self._encode_labels(y, reset=False, classes=classes)
         self._train(X, None, None, y, base=self.examples_seen_, target=self.examples_seen_ + len(X))
         self._label(X, y_index)
         return self
 
     def _start_training(self) -> None:
         """Fresh network and bookkeeping; the seed is drawn here when random_state is None."""
-        self.seed_ = (
-            int(np.random.SeedSequence().entropy % (2**32))
-            if self.random_state is None
-            else int(self.random_state)
-        )
+        self.seed_ = resolve_seed(self.random_state)
         self.state_ = self._initial_state()
         self.history_ = []
         self.examples_seen_ = 0
@@ -353,17 +375,17 @@ class STDPNetwork(NeuroClassifier):
             self._intensity = result.next_intensity
             self._train_seconds += time.perf_counter() - chunk_timer
             spikes = result.counts.sum(axis=1)[result.accepted]
-            record = {
-                "examples_seen": int(seen),
-                "wall_time": round(self._train_seconds, 3),
-                "windows": int(len(result.accepted)),
-                "retry_fraction": float(1 - result.accepted.mean()),
-                "spikes_per_example": float(spikes.mean()) if len(spikes) else 0.0,
-                "theta_min_mV": float(state["exc_theta"].min() * 1e3),
-                "theta_mean_mV": float(state["exc_theta"].mean() * 1e3),
-                "theta_max_mV": float(state["exc_theta"].max() * 1e3),
-                "val_accuracy": None,
-            }
+            record = ChunkRecord(
+                examples_seen=int(seen),
+                wall_time=round(self._train_seconds, 3),
+                windows=int(len(result.accepted)),
+                retry_fraction=float(1 - result.accepted.mean()),
+                spikes_per_example=float(spikes.mean()) if len(spikes) else 0.0,
+                theta_min_mV=float(state["exc_theta"].min() * 1e3),
+                theta_mean_mV=float(state["exc_theta"].mean() * 1e3),
+                theta_max_mV=float(state["exc_theta"].max() * 1e3),
+                val_accuracy=None,
+            )
             if X_val is not None and next_validation is not None and seen >= next_validation:
                 record["val_accuracy"] = self._validation_score(X, y, X_val, y_val)
                 next_validation += self.validation_interval
@@ -413,9 +435,8 @@ class STDPNetwork(NeuroClassifier):
     # -- checkpoints -------------------------------------------------------------------------
     def _write_checkpoint(self, X: np.ndarray) -> None:
         metadata = {
-            "estimator": "STDPNetwork-checkpoint",
-            "run_params": self._run_params(),
-            "data": fingerprint(X),
+            "estimator": self._CHECKPOINT_KIND,
+            **self._checkpoint_metadata(X),
             "seed": self.seed_,
             "examples_seen": int(self.examples_seen_),
             "n_chunks": int(self.n_chunks_),
@@ -425,21 +446,19 @@ class STDPNetwork(NeuroClassifier):
         }
         save_arrays(self.checkpoint, self.state_, metadata)
 
-    def _restore_checkpoint(self, X: np.ndarray) -> None:
-        arrays, metadata = load_arrays(self.checkpoint, required=tuple(self.state_))
-        if metadata.get("estimator") != "STDPNetwork-checkpoint":
-            raise ModelFileError(f"{self.checkpoint} is not an STDPNetwork training checkpoint")
-        self._check_checkpoint(metadata, X)
+    def _restore_checkpoint(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         for key, value in self.state_.items():
-            if arrays[key].shape != value.shape:
-                raise ModelFileError(f"checkpoint array {key} has shape {arrays[key].shape}")
+            if key not in arrays or arrays[key].shape != value.shape:
+                raise ModelFileError(
+                    f"checkpoint array {key} is missing or has the wrong shape; expected "
+                    f"{value.shape}"
+                )
         self.state_ = {key: arrays[key] for key in self.state_}
         self.seed_ = int(metadata["seed"])
         self.examples_seen_ = int(metadata["examples_seen"])
         self.n_chunks_ = int(metadata["n_chunks"])
         self._intensity = float(metadata["intensity"])
         self._train_seconds = float(metadata["train_seconds"])
-        self.history_ = list(metadata["history"])
 
     # -- inference ---------------------------------------------------------------------------
     def spike_counts(self, X: Any) -> np.ndarray:
