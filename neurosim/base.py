@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import sys
 import warnings
 from abc import abstractmethod
 from pathlib import Path

@@ -8,18 +8,24 @@ with ``fig.savefig("name.png")`` or display it in a notebook.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from neurosim.spiking.params import PAPER_ACCURACY
+
+if TYPE_CHECKING:
+    from neurosim.experiment import FiringStatistics, SummaryRow
+    from neurosim.spiking.network import ActivityRecording
+
 __all__ = [
-    "PAPER_ACCURACY",
     "comparison_bars",
     "confusion_matrices",
     "firing_statistics",
@@ -45,10 +51,10 @@ def _model_colors(names: Sequence[str]) -> dict[str, Any]:
     return {name: palette[index % len(palette)] for index, name in enumerate(names)}
 
 
-def _shade_windows(ax, activity: Mapping[str, Any], *, annotate: bool, labels=None) -> None:
+def _shade_windows(ax, activity: ActivityRecording, *, annotate: bool, labels=None) -> None:
     """Shade each window's stimulus period; optionally write example and intensity above it."""
-    presentation = float(activity["presentation_s"])
-    for start, example, intensity, accepted in activity["windows"]:
+    presentation = activity.presentation_s
+    for start, example, intensity, accepted in activity.windows:
         color = _STIMULUS_COLOR if accepted else _REJECTED_COLOR
         ax.axvspan(start, start + presentation, color=color, zorder=0, lw=0)
         if annotate:
@@ -70,45 +76,40 @@ def _shade_windows(ax, activity: Mapping[str, Any], *, annotate: bool, labels=No
             )
 
 
-def _window_legend_handles(activity: Mapping[str, Any]) -> list[Patch]:
-    presentation_ms = 1e3 * float(activity["presentation_s"])
-    rest_ms = 1e3 * (float(activity["window_s"]) - float(activity["presentation_s"]))
+def _window_legend_handles(activity: ActivityRecording) -> list[Patch]:
+    presentation_ms = 1e3 * activity.presentation_s
+    rest_ms = 1e3 * (activity.window_s - activity.presentation_s)
     handles = [
         Patch(color=_STIMULUS_COLOR, label=f"stimulus ({presentation_ms:.0f} ms)"),
         Patch(facecolor="white", edgecolor="0.6", label=f"rest ({rest_ms:.0f} ms)"),
     ]
-    if any(not accepted for *_, accepted in activity["windows"]):
+    if any(not accepted for *_, accepted in activity.windows):
         handles.append(Patch(color=_REJECTED_COLOR, label="stimulus, too few spikes"))
     return handles
 
 
-def _time_limits(activity: Mapping[str, Any]) -> tuple[float, float]:
-    windows = activity["windows"]
-    if not windows:
-        return 0.0, float(activity["window_s"])
-    return 0.0, windows[-1][0] + float(activity["window_s"])
+def _time_limits(activity: ActivityRecording) -> tuple[float, float]:
+    if not activity.windows:
+        return 0.0, activity.window_s
+    return 0.0, activity.windows[-1][0] + activity.window_s
 
 
 def spike_raster(
-    activity: Mapping[str, Any],
+    activity: ActivityRecording,
     *,
     example_labels: Sequence[Any] | None = None,
-    layer_sizes: Mapping[str, int] | None = None,
     title: str = "Spiking network activity (learning frozen)",
 ) -> Figure:
     """Raster of input, excitatory and inhibitory spikes, one panel per layer.
 
+    Every neuron of a layer has a row (``activity.layer_sizes``).
+
     Parameters
     ----------
-    activity : dict
-        As returned by :meth:`neurosim.STDPNetwork.record_activity`: ``spikes`` maps
-        "input", "excitatory" and "inhibitory" to ``(times_s, indices)``; ``windows`` lists
-        ``(start_s, example, intensity, accepted)``; ``window_s`` and ``presentation_s``.
+    activity : ActivityRecording
+        From :meth:`neurosim.STDPNetwork.record_activity`.
     example_labels : sequence, optional
         True label of each recorded example, written next to its index.
-    layer_sizes : dict, optional
-        Neurons per layer ("input", "excitatory", "inhibitory"), so that every neuron has a
-        row; by default ``activity["layer_sizes"]`` or the highest index that spiked.
     title : str
 
     Returns
@@ -118,13 +119,11 @@ def spike_raster(
     from matplotlib.ticker import MaxNLocator
 
     layers = ("input", "excitatory", "inhibitory")
-    sizes = dict(activity.get("layer_sizes", {}))
-    sizes.update(layer_sizes or {})
     fig = Figure(figsize=(10, 7), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[2.2, 1, 1])
     for index, (ax, layer) in enumerate(zip(axes, layers, strict=True)):
-        times, neurons = (np.asarray(a) for a in activity["spikes"][layer])
-        size = int(sizes.get(layer, (neurons.max() + 1) if len(neurons) else 1))
+        times, neurons = (np.asarray(a) for a in activity.spikes[layer])
+        size = activity.layer_sizes[layer]
         _shade_windows(ax, activity, annotate=index == 0, labels=example_labels)
         # Tick height about one row's height in points, within readable limits.
         row_points = 72 * ax.get_position().height * fig.get_figheight() / max(size, 1)
@@ -164,26 +163,21 @@ def spike_raster(
 
 
 def membrane_traces(
-    activity: Mapping[str, Any],
+    activity: ActivityRecording,
     *,
-    v_thresh: float | None = None,
-    theta_offset: float | None = None,
     example_labels: Sequence[Any] | None = None,
     title: str = "Membrane potential and adaptive threshold",
 ) -> Figure:
     """Membrane potential and firing threshold of a few excitatory neurons over time.
 
-    A neuron spikes when ``v > theta - theta_offset + v_thresh``; the dashed line is that
-    threshold. Stimulus periods are shaded and the neurons' spikes marked.
+    A neuron spikes when ``v > theta - theta_offset + v_thresh`` (constants of the
+    recording); the dashed line is that threshold. Stimulus periods are shaded and the
+    neurons' spikes marked.
 
     Parameters
     ----------
-    activity : dict
-        From :meth:`neurosim.STDPNetwork.record_activity` (``trace_t``, ``v``, ``theta`` in
-        volts, ``neurons``, ``windows``, ``spikes``).
-    v_thresh, theta_offset : float, optional
-        In volts; default to ``activity["v_thresh"]`` / ``activity["theta_offset"]`` when
-        present, else to :class:`~neurosim.spiking.params.DiehlCookParams` defaults.
+    activity : ActivityRecording
+        From :meth:`neurosim.STDPNetwork.record_activity`.
     example_labels : sequence, optional
         True label of each recorded example, written above its window.
     title : str
@@ -192,19 +186,12 @@ def membrane_traces(
     -------
     matplotlib.figure.Figure
     """
-    if v_thresh is None or theta_offset is None:
-        from neurosim.spiking.params import DiehlCookParams
-
-        defaults = DiehlCookParams()
-        if v_thresh is None:
-            v_thresh = float(activity.get("v_thresh", defaults.v_thresh_exc))
-        if theta_offset is None:
-            theta_offset = float(activity.get("theta_offset", defaults.theta_offset))
-    t = np.asarray(activity["trace_t"])
-    v = np.atleast_2d(np.asarray(activity["v"])) * 1e3
-    threshold = (np.atleast_2d(np.asarray(activity["theta"])) - theta_offset + v_thresh) * 1e3
-    neurons = list(activity.get("neurons", range(len(v))))
-    spike_t, spike_i = (np.asarray(a) for a in activity["spikes"]["excitatory"])
+    t = np.asarray(activity.trace_t)
+    v = np.atleast_2d(np.asarray(activity.v)) * 1e3
+    theta = np.atleast_2d(np.asarray(activity.theta))
+    threshold = (theta - activity.theta_offset + activity.v_thresh) * 1e3
+    neurons = [int(i) for i in activity.neurons]
+    spike_t, spike_i = (np.asarray(a) for a in activity.spikes["excitatory"])
 
     fig = Figure(figsize=(10, 1.2 + 1.9 * len(v)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(v), 1, sharex=True, squeeze=False)[:, 0])
@@ -498,7 +485,7 @@ _BAR_METRICS = (
 
 
 def comparison_bars(
-    summary: Mapping[str, Mapping[str, float]] | Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Mapping[str, float]] | Sequence[SummaryRow],
     *,
     title: str = "Rate-based MLP vs spiking STDP network",
     footnote: str | None = None,
@@ -509,9 +496,9 @@ def comparison_bars(
 
     Parameters
     ----------
-    summary : dict or list of dict
+    summary : dict or list of SummaryRow
         Model name -> {"accuracy" (fraction), "train_seconds", "ops_per_inference",
-        "energy_per_inference_j"}; or a list of such dicts each with a "model" key.
+        "energy_per_inference_j"}; or rows of :func:`neurosim.experiment.summary_row`.
         Missing metrics are left out of their panel.
     title : str
     footnote : str, optional
@@ -522,7 +509,7 @@ def comparison_bars(
     matplotlib.figure.Figure
     """
     if not isinstance(summary, Mapping):
-        summary = {row["model"]: row for row in summary}
+        summary = {row.model: dataclasses.asdict(row) for row in summary}
     names = list(summary)
     colors = _model_colors(names)
     fig = Figure(
@@ -620,10 +607,6 @@ def optimizer_curves(
     return fig
 
 
-# Diehl & Cook (2015), Table 1: test accuracy after training, by number of excitatory neurons.
-PAPER_ACCURACY = {100: 82.9, 400: 87.0, 1600: 91.9, 6400: 95.0}
-
-
 def _label_sizes(ax, sizes: Sequence[int]) -> None:
     """Ticks exactly at the given sizes on a log axis, without minor tick labels."""
     from matplotlib.ticker import NullFormatter
@@ -651,7 +634,8 @@ def scaling_curves(
         One per hidden size: ``hidden``, ``accuracy`` (fraction), ``train_seconds``,
         ``n_params``.
     paper : dict
-        Network size -> the paper's test accuracy in %, drawn as reference markers.
+        Network size -> test accuracy in %, drawn as reference markers (default: the
+        paper's, :data:`neurosim.spiking.params.PAPER_ACCURACY`).
     title : str
 
     Returns
@@ -773,7 +757,7 @@ def robustness_curves(
 
 
 def firing_statistics(
-    stats: Mapping[str, Any],
+    stats: FiringStatistics,
     *,
     title: str = "Firing statistics",
 ) -> Figure:
@@ -781,10 +765,8 @@ def firing_statistics(
 
     Parameters
     ----------
-    stats : dict
-        ``classes`` (labels), ``spikes_per_image`` ({layer: mean spikes per image for each
-        class}), ``neuron_rates_hz`` (mean firing rate of each excitatory neuron during the
-        presentations) and ``presentation_s``.
+    stats : FiringStatistics
+        From :func:`neurosim.experiment.measure_firing_statistics`.
     title : str
 
     Returns
@@ -793,14 +775,14 @@ def firing_statistics(
     """
     fig = Figure(figsize=(12, 4.4), layout="constrained")
     by_class, by_neuron = fig.subplots(1, 2)
-    classes = [str(c) for c in stats["classes"]]
-    layers = list(stats["spikes_per_image"])
+    classes = [str(c) for c in stats.classes]
+    layers = list(stats.spikes_per_image)
     width = 0.8 / max(len(layers), 1)
     x = np.arange(len(classes))
     for k, layer in enumerate(layers):
         by_class.bar(
             x + (k - (len(layers) - 1) / 2) * width,
-            stats["spikes_per_image"][layer],
+            stats.spikes_per_image[layer],
             width,
             color=_LAYER_COLORS.get(layer),
             label=layer,
@@ -810,14 +792,14 @@ def firing_statistics(
     by_class.set_xlabel("digit shown")
     by_class.set_ylabel("spikes per image (mean, log scale)")
     by_class.set_title("Activity of each layer by digit")
-    peak = max((max(v) for v in stats["spikes_per_image"].values()), default=1.0)
+    peak = max((max(v) for v in stats.spikes_per_image.values()), default=1.0)
     by_class.set_ylim(top=max(peak, 1.0) * 10)  # room for the legend above the bars
     by_class.legend(fontsize=8, ncols=len(layers), loc="upper center")
-    rates = np.asarray(stats["neuron_rates_hz"], dtype=float)
+    rates = np.asarray(stats.neuron_rates_hz, dtype=float)
     silent = int(np.sum(rates == 0))
     by_neuron.hist(rates[rates > 0], bins=30, color=_LAYER_COLORS["excitatory"])
     by_neuron.set_xlabel(
-        f"mean firing rate during the {1e3 * stats['presentation_s']:.0f} ms presentations (Hz)"
+        f"mean firing rate during the {1e3 * stats.presentation_s:.0f} ms presentations (Hz)"
     )
     by_neuron.set_ylabel("excitatory neurons")
     by_neuron.set_title(f"Excitatory firing rates ({silent} of {len(rates)} neurons silent)")

@@ -1,48 +1,123 @@
-"""What every study shares: command-line options, the output folder, results.json, report.md."""
+"""What every study shares: the command line, logging, the output folder, results.json, report.md.
+
+A study module describes itself with a :class:`Study` whose ``run(args, data)`` does the
+experiment and returns a :class:`StudyOutput` (its results, figures and report text);
+:func:`run_study` does everything around it, the same way for every study::
+
+    parse the command line -> configure logging -> load the dataset -> make the output folder
+    -> run the study -> save the figures -> write results.json (with the envelope: study,
+    created, command, mode, versions, dataset, figures, timings) -> write report.md
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import logging
 import os
 import platform
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from neurosim import plots
 from neurosim.data import DatasetNotFoundError
-from neurosim.experiment import Dataset, load_dataset
+from neurosim.experiment import DATASET_CHOICES, Dataset, load_dataset
 from neurosim.io import atomic_write
+from neurosim.spiking.network import ActivityRecording
 from neurosim.sweep import BACKENDS
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def duration(seconds: float) -> str:
-    """``45 s``, ``12 min`` or ``1.5 h``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+logger = logging.getLogger(__name__)
 
 
-def say(message: str) -> None:
-    """A status line with the time of day."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+# -- what a study is ---------------------------------------------------------------------------
+@dataclass
+class StudyOutput:
+    """What a study's ``run`` hands to :func:`run_study`.
+
+    Attributes
+    ----------
+    title : str
+        Title of ``report.md``.
+    results : dict
+        The study's own entries of ``results.json`` (configuration, seeds, measurements);
+        typed records (dataclasses), arrays and paths are turned into JSON when written.
+    figures : dict of str to Figure
+        Saved as ``<name>.png``.
+    captions : dict of str to str
+        Caption of each figure in the report.
+    body : list of str
+        Report lines between the dataset note and the figures (Markdown).
+    dataset : dict
+        Sizes of the subsets used, added to the dataset's description.
+    timings : dict
+        Times of the study's phases (seconds), beside the runner's ``total_seconds``.
+    """
+
+    title: str
+    results: dict[str, Any]
+    figures: dict[str, Figure]
+    captions: dict[str, str]
+    body: list[str]
+    dataset: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A runnable study: ``python -m studies.<name>``.
+
+    Attributes
+    ----------
+    name : str
+        Module name under ``studies/``; also names the output folder.
+    doc : str
+        The module's docstring (its first line describes the command).
+    run : callable
+        ``run(args, data) -> StudyOutput`` with the parsed options and the loaded dataset.
+    sweep : bool
+        Whether the study runs a parallel sweep (adds ``--backend``, ``--n-jobs``,
+        ``--address``).
+    arguments : callable, optional
+        Adds the study's own options to the parser.
+    """
+
+    name: str
+    doc: str
+    run: Callable[[argparse.Namespace, Dataset], StudyOutput]
+    sweep: bool = False
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def parser(self) -> argparse.ArgumentParser:
+        """The command-line parser: the common options plus the study's own."""
+        parser = argparse.ArgumentParser(
+            prog=f"python -m studies.{self.name}", description=self.doc.splitlines()[0]
+        )
+        add_common_arguments(parser, sweep=self.sweep)
+        if self.arguments is not None:
+            self.arguments(parser)
+        return parser
+
+    def main(self, argv: Sequence[str] | None = None, **kwargs: Any) -> dict:
+        """Command-line entry point; see :func:`run_study`."""
+        return run_study(self, argv, **kwargs)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, sweep: bool = False) -> None:
     """Options shared by the studies (mode, dataset, output, seed, cache, data, sweep)."""
     parser.add_argument("--quick", action="store_true", help="minutes instead of hours")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # for tests
-    parser.add_argument("--dataset", choices=("auto", "mnist", "digits"), default="auto")
+    parser.add_argument("--dataset", choices=DATASET_CHOICES, default="auto")
     parser.add_argument("--out", type=Path, help="output folder (default results/<study>-<time>)")
     parser.add_argument("--force", action="store_true", help="write into an existing --out")
     parser.add_argument("--seed", type=int, default=0)
@@ -63,62 +138,134 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, sweep: bool = False
         parser.add_argument("--address", help="Dask scheduler address (with --backend dask)")
 
 
-def build_parser(
-    study: str,
-    doc: str,
-    *,
-    sweep: bool = False,
-    extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-) -> argparse.ArgumentParser:
-    """The command-line parser of ``python -m studies.<study>``: common options plus extras."""
-    parser = argparse.ArgumentParser(
-        prog=f"python -m studies.{study}", description=doc.splitlines()[0]
-    )
-    add_common_arguments(parser, sweep=sweep)
-    if extra_arguments is not None:
-        extra_arguments(parser)
-    return parser
-
-
-def run_cli(
-    study: str,
-    doc: str,
-    run: Callable[[argparse.Namespace, str], dict],
-    argv: Sequence[str] | None,
-    *,
-    sweep: bool = False,
-    extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-) -> dict:
-    """Parse a study's command line and run it as ``run(args, command)``.
-
-    Missing data and an occupied output folder end the program with a one-line error.
-    """
-    parser = build_parser(study, doc, sweep=sweep, extra_arguments=extra_arguments)
-    args = parser.parse_args(argv)
-    words = sys.argv[1:] if argv is None else list(argv)
-    command = " ".join([f"python -m studies.{study}", *words])
-    try:
-        return run(args, command)
-    except (DatasetNotFoundError, FileExistsError) as error:
-        raise SystemExit(f"error: {error}") from error
-
-
 def mode_of(args: argparse.Namespace) -> str:
     """ "tiny", "quick" or "full" from the parsed options."""
     return "tiny" if args.tiny else "quick" if args.quick else "full"
 
 
-def load_study_dataset(args: argparse.Namespace) -> Dataset:
-    """The dataset chosen on the command line, announcing any fallback to the digits."""
-    data = load_dataset(args.dataset, data_home=args.data_home, download=not args.no_download)
-    if data.notice:
-        say("NOTICE: " + data.notice)
-    return data
+# -- the runner --------------------------------------------------------------------------------
+def run_study(
+    study: Study, argv: Sequence[str] | None = None, *, loader_kwargs: dict | None = None
+) -> dict:
+    """Run ``study`` from its command line and write its folder.
+
+    Parameters
+    ----------
+    study : Study
+    argv : sequence of str, optional
+        The options (default: ``sys.argv[1:]``).
+    loader_kwargs : dict, optional
+        Passed to the MNIST loader (e.g. ``fetch=`` in tests).
+
+    Returns
+    -------
+    dict
+        The contents of ``results.json``.
+
+    Raises
+    ------
+    SystemExit
+        With a one-line error when the dataset is missing or the output folder is occupied;
+        nothing is written then.
+    """
+    configure_logging()
+    args = study.parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = " ".join([f"python -m studies.{study.name}", *words])
+    started = time.perf_counter()
+    try:
+        data = load_dataset(
+            args.dataset,
+            data_home=args.data_home,
+            download=not args.no_download,
+            **(loader_kwargs or {}),
+        )
+        folder = output_folder(study.name, args.out, args.force)
+    except (DatasetNotFoundError, FileExistsError) as error:
+        raise SystemExit(f"error: {error}") from error
+    logger.info("%s, %s mode, on %s; writing to %s", study.name, mode_of(args), data.name, folder)
+
+    output = study.run(args, data)
+    filenames = save_figures(folder, output.figures)
+    sweep = {"sweep": {"backend": args.backend, "n_jobs": args.n_jobs}} if study.sweep else {}
+    results = write_results(
+        folder,
+        {
+            "study": study.name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": command,
+            "mode": mode_of(args),
+            "versions": package_versions(),
+            "dataset": {**data.info(), **output.dataset},
+            **output.results,
+            **sweep,
+            "figures": filenames,
+            "timings": {"total_seconds": time.perf_counter() - started, **output.timings},
+        },
+    )
+    path = write_report(folder, output, results)
+    logger.info("done in %s: %s", duration(results["timings"]["total_seconds"]), path)
+    return results
+
+
+# -- logging -----------------------------------------------------------------------------------
+class _LevelPrefix(logging.Filter):
+    """Name the level of warnings and errors; information lines go without one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.level_prefix = "" if record.levelno < logging.WARNING else f"{record.levelname}: "
+        return True
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged (pytest and notebooks
+    replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(
+            logging.Formatter("[%(asctime)s] %(level_prefix)s%(message)s", "%H:%M:%S")
+        )
+        self.addFilter(_LevelPrefix())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log the studies' and the library's messages from ``level`` up, one short line each, to
+    stderr; other libraries keep their own levels. Calling it again changes nothing more."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        root.addHandler(_StderrHandler())
+    for name in ("neurosim", "studies"):
+        logging.getLogger(name).setLevel(level)
+
+
+# -- pieces of the report ----------------------------------------------------------------------
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min`` or ``1.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def dataset_tag(data: Dataset) -> str:
     """Short name for figure titles; says loudly when the data is not MNIST."""
     return "MNIST" if data.key == "mnist" else "sklearn digits, NOT MNIST"
+
+
+def dataset_lines(dataset: Mapping[str, Any]) -> list[str]:
+    """Report lines saying which dataset was used (and loudly when it is not MNIST)."""
+    if dataset["key"] == "mnist":
+        return [f"**Dataset: MNIST** — {dataset['source']}."]
+    lines = [f"> **Dataset: {dataset['name']}.** These are not MNIST results."]
+    if dataset.get("notice"):
+        lines += [">", f"> {dataset['notice']}"]
+    return lines
 
 
 def package_versions() -> dict[str, str]:
@@ -150,8 +297,30 @@ def package_versions() -> dict[str, str]:
     }
 
 
+def activity_figures(
+    activity: ActivityRecording,
+    example_labels: Sequence[str],
+    *,
+    raster_title: str,
+    traces_title: str,
+) -> dict[str, Figure]:
+    """The spike raster and the membrane traces of one recording."""
+    return {
+        "spike_raster": plots.spike_raster(
+            activity, example_labels=example_labels, title=raster_title
+        ),
+        "membrane_traces": plots.membrane_traces(
+            activity, example_labels=example_labels, title=traces_title
+        ),
+    }
+
+
+# -- writing -----------------------------------------------------------------------------------
 def jsonable(value: Any) -> Any:
-    """``value`` with arrays, numpy scalars, tuples and paths turned into JSON types."""
+    """``value`` with dataclasses, arrays, numpy scalars, tuples and paths turned into JSON
+    types."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -196,35 +365,24 @@ def write_results(folder: Path, results: dict) -> dict:
     return results
 
 
-def dataset_lines(dataset: Mapping[str, Any]) -> list[str]:
-    """Report lines saying which dataset was used (and loudly when it is not MNIST)."""
-    if dataset["key"] == "mnist":
-        return [f"**Dataset: MNIST** — {dataset['source']}."]
-    lines = [f"> **Dataset: {dataset['name']}.** These are not MNIST results."]
-    if dataset.get("notice"):
-        lines += [">", f"> {dataset['notice']}"]
-    return lines
-
-
-def write_report(
-    folder: Path,
-    title: str,
-    body: Sequence[str],
-    figures: Mapping[str, str],
-    captions: Mapping[str, str],
-    command: str,
-    total_seconds: float,
-) -> Path:
-    """Write ``report.md`` and announce the study done after ``total_seconds``.
-
-    The report holds the title, body lines, the figures with captions and the command to
-    reproduce.
-    """
-    lines = [f"# {title}", "", *body, "", "## Figures", ""]
-    for name, filename in figures.items():
-        lines += [f"### {captions.get(name, name)}", "", f"![{name}]({filename})", ""]
-    lines += ["## Reproduce", "", "```", command, "```", ""]
+def write_report(folder: Path, output: StudyOutput, results: Mapping[str, Any]) -> Path:
+    """Write ``report.md``: title, dataset note, the study's text, when it was written, the
+    figures with captions and the command to reproduce."""
+    lines = [
+        f"# {output.title}",
+        "",
+        *dataset_lines(results["dataset"]),
+        "",
+        *output.body,
+        "",
+        f"Written {results['created']}; the whole study took "
+        f"{duration(results['timings']['total_seconds'])}.",
+        "",
+        "## Figures",
+        "",
+    ]
+    for name, filename in results["figures"].items():
+        lines += [f"### {output.captions.get(name, name)}", "", f"![{name}]({filename})", ""]
+    lines += ["## Reproduce", "", "```", results["command"], "```", ""]
     text = "\n".join(lines).encode()
-    path = atomic_write(folder / "report.md", lambda handle: handle.write(text))
-    say(f"done in {duration(total_seconds)}: {path}")
-    return path
+    return atomic_write(folder / "report.md", lambda handle: handle.write(text))

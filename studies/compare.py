@@ -17,127 +17,35 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from neurosim import RateMLP, STDPNetwork, load_mnist, plots
+from neurosim import RateMLP, STDPNetwork, plots
 from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
 from neurosim.experiment import (
+    COMPARISON_PRESETS,
+    ComparisonConfig,
     Dataset,
+    Evaluation,
     FitResult,
     Splits,
+    SummaryRow,
+    comparison_splits,
     curve_points,
     evaluate,
-    fit_or_load,
-    load_dataset,
-    split_dataset,
+    record_activity,
     summary_row,
+    trained_models,
 )
-from studies.common import (
-    build_parser,
-    dataset_lines,
-    dataset_tag,
-    duration,
-    mode_of,
-    output_folder,
-    package_versions,
-    run_cli,
-    save_figures,
-    say,
-    write_report,
-    write_results,
-)
+from neurosim.spiking.network import ActivityRecording
+from studies.common import Study, StudyOutput, activity_figures, dataset_tag, duration, mode_of
 
-
-@dataclass(frozen=True)
-class CompareConfig:
-    """Sizes and settings of one comparison (see :data:`PRESETS`)."""
-
-    mode: str
-    n_train: int | None  # training examples for the SNN and the first MLP (None: all)
-    n_val: int  # learning-curve validation images (0: no curves)
-    val_from: str  # "train" (held out from training) or "test" (monitoring only)
-    n_test: int | None  # test images (None: all)
-    snn_neurons: int
-    snn_passes: int
-    snn_device: str
-    snn_chunk: int
-    snn_validation_interval: int | None
-    snn_n_label: int | None  # training images that assign the neurons (None: all)
-    mlp_hidden: tuple[int, ...]
-    mlp_epochs: int
-    mlp_full_epochs: int | None  # also train an MLP on the whole training split (None: no)
-    record_examples: int  # test images whose activity is recorded for the raster
-    record_device: str  # Brian2 device of the recording (runtime: no compilation)
-    seed: int = 0
-    snn_params: dict | None = None  # overrides of the network constants (STDPNetwork params)
-
-
-PRESETS = {
-    # Diehl & Cook's setting: 400 neurons, one pass over all 60,000 images, labels assigned from
-    # the training set, all 10,000 test images. Learning-curve points use 1,000 test images,
-    # for monitoring only (nothing is selected with them).
-    "full": CompareConfig(
-        mode="full",
-        n_train=None,
-        n_val=1000,
-        val_from="test",
-        n_test=None,
-        snn_neurons=400,
-        snn_passes=1,
-        snn_device="cpp_standalone",
-        snn_chunk=1000,
-        snn_validation_interval=20000,
-        snn_n_label=10000,  # as the original code: responses to the last 10,000 examples
-        mlp_hidden=(256,),
-        mlp_epochs=20,
-        mlp_full_epochs=None,
-        record_examples=3,
-        record_device="runtime",
-    ),
-    "quick": CompareConfig(
-        mode="quick",
-        n_train=3000,
-        n_val=500,
-        val_from="train",
-        n_test=1000,
-        snn_neurons=100,
-        snn_passes=1,
-        snn_device="cpp_standalone",
-        snn_chunk=1000,
-        snn_validation_interval=1000,
-        snn_n_label=None,
-        mlp_hidden=(256,),
-        mlp_epochs=10,
-        mlp_full_epochs=3,
-        record_examples=3,
-        record_device="runtime",
-    ),
-    # For tests: seconds, no compiler needed.
-    "tiny": CompareConfig(
-        mode="tiny",
-        n_train=10,
-        n_val=10,
-        val_from="train",
-        n_test=10,
-        snn_neurons=10,
-        snn_passes=1,
-        snn_device="runtime",
-        snn_chunk=10,
-        snn_validation_interval=None,  # each validation relabels: too slow for tests
-        snn_n_label=None,
-        mlp_hidden=(32,),
-        mlp_epochs=2,
-        mlp_full_epochs=None,
-        record_examples=2,
-        record_device="runtime",
-    ),
-}
+logger = logging.getLogger(__name__)
 
 # Rough speeds on one free core of the development machine, for the up-front estimate.
 _SNN_SECONDS_PER_WINDOW_PER_NEURON = {
@@ -151,12 +59,12 @@ _MLP_SECONDS_PER_MAC_EXAMPLE = 1.5e-9  # forward + backward pass, per weight and
 
 
 # -- sizes and estimate ------------------------------------------------------------------------
-def _mlp_macs(config: CompareConfig, n_features: int = 784, n_classes: int = 10) -> int:
+def _mlp_macs(config: ComparisonConfig, n_features: int = 784, n_classes: int = 10) -> int:
     sizes = (n_features, *config.mlp_hidden, n_classes)
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
 
-def estimate_seconds(config: CompareConfig, n_train: int, n_full: int, n_test: int) -> dict:
+def estimate_seconds(config: ComparisonConfig, n_train: int, n_full: int, n_test: int) -> dict:
     """Rough run time of each part, assuming an otherwise idle machine."""
     per_window = _SNN_SECONDS_PER_WINDOW_PER_NEURON[config.snn_device] * config.snn_neurons
     n_label = min(n_train, config.snn_n_label or n_train)
@@ -172,202 +80,181 @@ def estimate_seconds(config: CompareConfig, n_train: int, n_full: int, n_test: i
     return {"snn": snn, "mlp": mlp, "total": snn + mlp + 10.0}
 
 
-# -- models ------------------------------------------------------------------------------------
-def make_models(config: CompareConfig, n_train: int, n_full: int) -> dict[str, tuple[Any, str]]:
-    """Model name -> (unfitted model, which training set: "subset" or "full")."""
-    hidden = "-".join(str(h) for h in config.mlp_hidden)
-    models: dict[str, tuple[Any, str]] = {
-        f"STDP SNN N={config.snn_neurons}": (
-            STDPNetwork(
-                n_neurons=config.snn_neurons,
-                max_iter=config.snn_passes,
-                device=config.snn_device,
-                chunk_size=config.snn_chunk,
-                validation_interval=config.snn_validation_interval if config.n_val else None,
-                n_label=config.snn_n_label,
-                params=config.snn_params,
-                random_state=config.seed,
-                verbose=1,
-            ),
-            "subset",
-        ),
-        f"MLP 784-{hidden}-10 ({n_train:,} ex.)": (
-            RateMLP(
-                hidden_layer_sizes=config.mlp_hidden,
-                optimizer="adam",
-                max_iter=config.mlp_epochs,
-                batch_size=128,
-                random_state=config.seed,
-                verbose=1,
-            ),
-            "subset",
-        ),
-    }
-    if config.mlp_full_epochs and n_full > n_train:
-        models[f"MLP 784-{hidden}-10 ({n_full:,} ex.)"] = (
-            RateMLP(
-                hidden_layer_sizes=config.mlp_hidden,
-                optimizer="adam",
-                max_iter=config.mlp_full_epochs,
-                batch_size=128,
-                random_state=config.seed,
-                verbose=1,
-            ),
-            "full",
-        )
-    return models
-
-
-def make_splits(config: CompareConfig, data: Dataset) -> Splits:
-    """The comparison's seeded training subset, validation set and test subset of ``data``."""
-    return split_dataset(
-        data,
-        n_train=config.n_train,
-        n_val=config.n_val,
-        n_test=config.n_test,
-        seed=config.seed,
-        val_from=config.val_from,
-    )
-
-
-def trained_models(
-    config: CompareConfig,
-    splits: Splits,
-    *,
-    cache_dir: Path | None = Path("results/cache"),
-    use_cache: bool = True,
-    resume: bool = False,
-) -> dict[str, tuple[FitResult, int]]:
-    """Train the comparison's models, or load them from the cache (shared by all studies).
-
-    Returns model name -> (fit result, size of its training set).
-    """
-    training_sets = {
-        "subset": (splits.X_train, splits.y_train),
-        "full": (splits.X_pool, splits.y_pool),
-    }
-    trained = {}
-    for name, (model, which) in make_models(
-        config, len(splits.X_train), len(splits.X_pool)
-    ).items():
-        X, y = training_sets[which]
-        say(f"{name}: training on {len(X):,} images ...")
-        fit = fit_or_load(
-            model,
-            X,
-            y,
-            X_val=splits.X_val,
-            y_val=splits.y_val,
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            resume=resume,
-        )
-        say(
-            f"{name}: {'loaded from cache' if fit.cached else 'trained'} "
-            f"({fit.fit_seconds:.1f} s"
-            + (f", engine build {fit.compile_seconds:.0f} s" if fit.compile_seconds else "")
-            + ")"
-        )
-        trained[name] = (fit, len(X))
-    return trained
-
-
-def snn_health(row: dict, history: list[dict]) -> list[str]:
+# -- health ------------------------------------------------------------------------------------
+def snn_health(name: str, spikes_per_inference: float | None, history: list[dict]) -> list[str]:
     """Warnings when the spiking network fell silent or ran away (results then mean little)."""
     warnings = []
     last = history[-1] if history else {}
     retry = last.get("retry_fraction")
     if retry is not None and retry > 0.8:
         warnings.append(
-            f"{row['model']}: {100 * retry:.0f} % of the last training windows drew fewer than "
+            f"{name}: {100 * retry:.0f} % of the last training windows drew fewer than "
             "5 spikes and were re-shown (the network has fallen silent)"
         )
     theta = last.get("theta_max_mV")
     if theta is not None and theta > 100:
         warnings.append(
-            f"{row['model']}: adaptive thresholds reached {theta:.0f} mV (about 20-60 mV is "
+            f"{name}: adaptive thresholds reached {theta:.0f} mV (about 20-60 mV is "
             "usual): the thresholds ran away"
         )
-    spikes = row.get("spikes_per_inference")
-    if spikes is not None and not 1 <= spikes <= 100:
+    if spikes_per_inference is not None and not 1 <= spikes_per_inference <= 100:
         warnings.append(
-            f"{row['model']}: {spikes:.1f} excitatory spikes per test image (about 5-20 is usual)"
+            f"{name}: {spikes_per_inference:.1f} excitatory spikes per test image "
+            "(about 5-20 is usual)"
         )
     return warnings
 
 
-def record_activity(snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device: str) -> dict:
-    """Spikes and traces of the first test images, for the raster and the membrane traces.
+# -- the study: train -> evaluate -> figures -> record -----------------------------------------
+@dataclass
+class Tested:
+    """The comparison's models after testing: fits, evaluations, table rows, warnings."""
 
-    The most active neurons on those images are traced. The recording runs on a copy with
-    ``device`` (the runtime device needs no compilation for these few windows).
+    fits: dict[str, FitResult]
+    evaluations: dict[str, Evaluation]
+    rows: list[SummaryRow]
+    warnings: list[str]
+
+    def first(self, estimator: type) -> str:
+        """Name of the first model of class ``estimator``."""
+        return next(name for name, fit in self.fits.items() if isinstance(fit.model, estimator))
+
+
+def train_models(
+    config: ComparisonConfig, splits: Splits, args: argparse.Namespace
+) -> tuple[dict[str, FitResult], dict[str, float]]:
+    """Announce the run time to expect, then train the models (or load them from the cache).
+
+    Returns the fits by model name and the estimate (seconds by part).
     """
-    import copy
+    n_train, n_test = len(splits.X_train), len(splits.X_test)
+    estimate = estimate_seconds(config, n_train, len(splits.X_pool), n_test)
+    logger.info(
+        "%s mode: SNN N=%d on %s images (%d pass), MLP on the same; testing on %s. Estimated "
+        "time on an idle machine: ~%s (SNN ~%s incl. a first compilation, MLP ~%s)",
+        config.mode,
+        config.snn_neurons,
+        f"{n_train:,}",
+        config.snn_passes,
+        f"{n_test:,}",
+        duration(estimate["total"]),
+        duration(estimate["snn"]),
+        duration(estimate["mlp"]),
+    )
+    fits = trained_models(
+        config, splits, cache_dir=args.cache_dir, use_cache=not args.no_cache, resume=args.resume
+    )
+    return fits, estimate
 
-    recorder = copy.deepcopy(snn).set_params(device=device, verbose=0)
-    activity_order = np.argsort(-counts.sum(axis=0), kind="stable")
-    neurons = tuple(int(i) for i in activity_order[: min(3, snn.n_neurons)])
-    activity = recorder.record_activity(X, neurons=neurons)
-    p = snn.network_params()
-    activity["v_thresh"] = float(p.v_thresh_exc)
-    activity["theta_offset"] = float(p.theta_offset)
-    return activity
+
+def evaluate_models(fits: dict[str, FitResult], splits: Splits) -> Tested:
+    """Test every model on the same images; check the spiking network's health."""
+    tested = Tested(fits, {}, [], [])
+    for name, fit in fits.items():
+        logger.info("%s: testing ...", name)
+        evaluation = evaluate(fit.model, splits.X_test, splits.y_test)
+        logger.info(
+            "%s: test accuracy %.2f %% (%.3g ms per image)",
+            name,
+            100 * evaluation.accuracy,
+            evaluation.seconds_per_image * 1e3,
+        )
+        tested.evaluations[name] = evaluation
+        tested.rows.append(summary_row(name, fit, evaluation))
+        if isinstance(fit.model, STDPNetwork):
+            found = snn_health(name, evaluation.spikes_per_inference, fit.model.history_)
+            for warning in found:
+                logger.warning("%s", warning)
+            tested.warnings += found
+    return tested
 
 
-def activity_figures(
-    snn: STDPNetwork,
-    activity: dict,
+def record_spikes(tested: Tested, X_test: np.ndarray, k: int, device: str) -> ActivityRecording:
+    """Spikes and membrane traces of the spiking network on the first ``k`` test images."""
+    name = tested.first(STDPNetwork)
+    counts = tested.evaluations[name].counts[:k]
+    return record_activity(tested.fits[name].model, X_test[:k], counts, device)
+
+
+def draw_figures(
+    tested: Tested,
+    splits: Splits,
+    activity: ActivityRecording,
     example_labels: list[str],
-    *,
-    raster_title: str,
-    traces_title: str,
-) -> dict:
-    """The spike raster and the membrane traces of a :func:`record_activity` recording."""
+    data: Dataset,
+) -> dict[str, Figure]:
+    """The comparison's figures; ``activity`` records the test images ``example_labels``."""
+    tag = dataset_tag(data)
+    snn_name, mlp_name = tested.first(STDPNetwork), tested.first(RateMLP)
+    snn, mlp = tested.fits[snn_name].model, tested.fits[mlp_name].model
+    n_val = 0 if splits.X_val is None else len(splits.X_val)
+    k = len(example_labels)
+    curves = {name: fit.model.history_ for name, fit in tested.fits.items()}
     return {
-        "spike_raster": plots.spike_raster(
-            activity,
-            example_labels=example_labels,
-            layer_sizes={
-                "input": snn.n_features_in_,
-                "excitatory": snn.n_neurons,
-                "inhibitory": snn.n_neurons,
-            },
-            title=raster_title,
+        "comparison_bars": plots.comparison_bars(
+            tested.rows,
+            title=f"Rate-based MLP vs spiking STDP network — {tag}, "
+            f"{len(splits.X_test):,} test images",
+            footnote=(
+                f"Energy: arithmetic only, {FP32_MAC_PJ:.1f} pJ per multiply-accumulate and "
+                f"{FP32_ADD_PJ} pJ per synaptic event (one add), from {ENERGY_SOURCE}."
+            ),
         ),
-        "membrane_traces": plots.membrane_traces(
-            activity, example_labels=example_labels, title=traces_title
+        "learning_curves": plots.learning_curves(
+            curves,
+            chance=1.0 / len(np.unique(data.y_train)),
+            title=f"Learning curves — {tag}, {n_val:,} validation images",
+        ),
+        "confusion_matrices": plots.confusion_matrices(
+            {name: (splits.y_test, e.y_pred) for name, e in tested.evaluations.items()},
+            title=f"Confusion matrices — {tag} test set",
+        ),
+        "receptive_fields_snn": plots.receptive_fields(
+            snn.weights_,
+            n=100,
+            labels=[str(snn.classes_[a]) if a >= 0 else "-" for a in snn.assignments_],
+            title=f"{snn_name}: input weights after STDP — {tag}",
+        ),
+        "receptive_fields_mlp": plots.receptive_fields(
+            mlp.coefs_[0], n=100, title=f"{mlp_name}: first-layer weights — {tag}"
+        ),
+        **activity_figures(
+            activity,
+            example_labels,
+            raster_title=f"{snn_name}: spikes while showing {k} {tag} test images "
+            "(learning frozen)",
+            traces_title=f"{snn_name}: membrane potential and threshold — {tag}",
         ),
     }
 
 
-# -- report ------------------------------------------------------------------------------------
-def _fmt_train_time(row: dict) -> str:
-    text = f"{row['train_seconds']:.1f} s"
-    learning = row.get("learning_seconds")
-    if learning is not None and learning < 0.9 * row["train_seconds"]:
+def _fmt_train_time(row: SummaryRow) -> str:
+    text = f"{row.train_seconds:.1f} s"
+    learning = row.learning_seconds
+    if learning is not None and learning < 0.9 * row.train_seconds:
         text += f" (learning alone {learning:.1f} s)"
     return text
 
 
-def _fmt_ops(row: dict) -> str:
-    unit = "MACs" if row["op_kind"] == "multiply-accumulate" else "synaptic events"
-    ops = row["ops_per_inference"]
+def _fmt_ops(row: SummaryRow) -> str:
+    unit = "MACs" if row.op_kind == "multiply-accumulate" else "synaptic events"
+    ops = row.ops_per_inference
     text = f"{ops / 1e6:.2f} M" if ops >= 1e6 else f"{ops:,.0f}"
     return f"{text} {unit}"
 
 
-def _fmt_energy(row: dict) -> str:
-    return f"{row['energy_per_inference_j'] * 1e6:.3g} µJ ({row['pj_per_op']:.1f} pJ/op)"
+def _fmt_energy(row: SummaryRow) -> str:
+    return f"{row.energy_per_inference_j * 1e6:.3g} µJ ({row.pj_per_op:.1f} pJ/op)"
 
 
-def _fmt_activity(row: dict) -> str:
-    share = 100 * row["active_fraction"]
-    if row["spikes_per_inference"] is None:
+def _fmt_activity(row: SummaryRow) -> str:
+    share = 100 * row.active_fraction
+    if row.spikes_per_inference is None:
         return f"{share:.0f} % of hidden units nonzero"
-    return f"{row['spikes_per_inference']:.1f} spikes; {share:.1f} % of neurons fire"
+    return f"{row.spikes_per_inference:.1f} spikes; {share:.1f} % of neurons fire"
 
 
-def summary_markdown(rows: Sequence[dict]) -> str:
+def summary_markdown(rows: Sequence[SummaryRow]) -> str:
     """The comparison table in Markdown."""
     header = (
         "| model | test accuracy | training wall time | training examples seen | "
@@ -378,10 +265,10 @@ def summary_markdown(rows: Sequence[dict]) -> str:
     lines = []
     for r in rows:
         lines.append(
-            f"| {r['model']} | {100 * r['accuracy']:.1f} % (n = {r['n_test']:,}) "
-            f"| {_fmt_train_time(r)} | {r['examples_seen']:,} "
-            f"| {r['inference_ms_per_image']:.3g} ms | {_fmt_ops(r)} | {_fmt_energy(r)} "
-            f"| {_fmt_activity(r)} | {r['labels_for_learning']} |"
+            f"| {r.model} | {100 * r.accuracy:.1f} % (n = {r.n_test:,}) "
+            f"| {_fmt_train_time(r)} | {r.examples_seen:,} "
+            f"| {r.inference_ms_per_image:.3g} ms | {_fmt_ops(r)} | {_fmt_energy(r)} "
+            f"| {_fmt_activity(r)} | {r.labels_for_learning} |"
         )
     return header + "\n".join(lines) + "\n"
 
@@ -400,27 +287,25 @@ FIGURE_CAPTIONS = {
 }
 
 
-def write_compare_report(folder: Path, results: dict) -> Path:
-    """``report.md`` with the dataset first, the summary table and the figures."""
-    dataset = results["dataset"]
-    config = results["config"]
-    lines = dataset_lines(dataset)
-    for warning in results.get("warnings", []):
-        lines += ["", f"> **Warning:** {warning}."]
-    overrides = config.get("snn_params")
-    if overrides:
-        lines += ["", f"Spiking-network constants overridden: `{json.dumps(overrides)}`."]
-    lines += [
+def report_body(
+    config: ComparisonConfig, dataset: dict, tested: Tested, activity: ActivityRecording
+) -> list[str]:
+    """The report's text: warnings, sizes, the summary table and how to read it."""
+    lines = [f"> **Warning:** {warning}." for warning in tested.warnings]
+    if config.snn_params:
+        lines += ["", f"Spiking-network constants overridden: `{json.dumps(config.snn_params)}`."]
+    cached = any(row.cached for row in tested.rows)
+    return [
+        *lines,
         "",
         f"Training set: {dataset['n_train']:,} images (of {dataset['n_train_available']:,}); "
         f"test set: {dataset['n_test']:,} images (of {dataset['n_test_available']:,}); "
         f"learning-curve validation: {dataset['n_val']:,} images from the "
-        f"{dataset['val_source']}. Seed {config['seed']}. Written {results['created']}; "
-        f"whole study {results['timings']['total_seconds']:.0f} s.",
+        f"{dataset['val_source']}. Seed {config.seed}.",
         "",
         "## Summary",
         "",
-        summary_markdown(results["summary"]),
+        summary_markdown(tested.rows),
         "Energy is estimated from operation counts only: "
         f"one multiply-accumulate = one 32-bit float multiply + add = {FP32_MULT_PJ} + "
         f"{FP32_ADD_PJ} = {FP32_MAC_PJ:.1f} pJ; one synaptic event = one 32-bit float "
@@ -428,8 +313,7 @@ def write_compare_report(folder: Path, results: dict) -> Path:
         "network's per-time-step neuron updates and spike routing are not counted. The SNN's "
         "operations are its mean synaptic events (input, excitatory and inhibitory spikes "
         "times their fan-out, re-presentations included) measured while labelling; each of its "
-        "inferences also takes at least "
-        f"{results['snn_protocol']['window_s'] * 1e3:.0f} ms of simulated time.",
+        f"inferences also takes at least {activity.window_s * 1e3:.0f} ms of simulated time.",
         "",
         "Training wall time is that of `fit`: it excludes the one-off compilation of the "
         "spiking network (listed in results.json) and includes the spiking network's labelling "
@@ -439,158 +323,31 @@ def write_compare_report(folder: Path, results: dict) -> Path:
         + (
             " Some models were loaded from the cache; their times are those of the run "
             "that trained them."
-            if any(r["cached"] for r in results["summary"])
+            if cached
             else ""
         ),
-        "",
     ]
-    return write_report(
-        folder,
-        f"Rate-based MLP vs spiking STDP network ({config['mode']} mode)",
-        lines,
-        results["figures"],
-        FIGURE_CAPTIONS,
-        results["command"],
-        results["timings"]["total_seconds"],
-    )
 
 
-# -- the study ---------------------------------------------------------------------------------
-def run_compare(
-    config: CompareConfig,
-    *,
-    dataset: str = "auto",
-    out: Path | None = None,
-    force: bool = False,
-    cache_dir: Path | None = Path("results/cache"),
-    use_cache: bool = True,
-    resume: bool = False,
-    data_home: str | None = None,
-    download: bool = True,
-    mnist_loader: Callable[..., Any] = load_mnist,
-    loader_kwargs: dict | None = None,
-    command: str = "",
-) -> dict:
-    """Run the comparison and write its folder; returns the contents of ``results.json``."""
-    started = time.perf_counter()
-    data = load_dataset(
-        dataset,
-        data_home=data_home,
-        download=download,
-        mnist_loader=mnist_loader,
-        **(loader_kwargs or {}),
-    )
-    if data.notice:
-        say("NOTICE: " + data.notice)
-    folder = output_folder("compare", out, force)
-    tag = dataset_tag(data)
-    say(f"dataset: {data.name}; writing to {folder}")
+def record_results(
+    config: ComparisonConfig,
+    tested: Tested,
+    activity: ActivityRecording,
+    drawn: dict[str, Figure],
+    dataset: dict,
+) -> StudyOutput:
+    """What the runner writes: results.json entries, figures and the report text.
 
-    seed = config.seed
-    splits = make_splits(config, data)
-    X_train, X_pool, X_test, y_test = splits.X_train, splits.X_pool, splits.X_test, splits.y_test
-    n_val = 0 if splits.X_val is None else len(splits.X_val)
-
-    estimate = estimate_seconds(config, len(X_train), len(X_pool), len(X_test))
-    say(
-        f"{config.mode} mode: SNN N={config.snn_neurons} on {len(X_train):,} images "
-        f"({config.snn_passes} pass), MLP on the same; testing on {len(X_test):,}. "
-        f"Estimated time on an idle machine: ~{duration(estimate['total'])} "
-        f"(SNN ~{duration(estimate['snn'])} incl. a first compilation, "
-        f"MLP ~{duration(estimate['mlp'])})"
-    )
-
-    trained = trained_models(
-        config, splits, cache_dir=cache_dir, use_cache=use_cache, resume=resume
-    )
-    models = list(trained)
-    fits, evaluations, rows, warnings = {}, {}, [], []
-    for name, (fit, n_train) in trained.items():
-        say(f"{name}: testing ...")
-        evaluation = evaluate(fit.model, X_test, y_test)
-        row = summary_row(name, fit, evaluation, n_train)
-        say(
-            f"{name}: test accuracy {100 * evaluation['accuracy']:.2f} % "
-            f"({evaluation['seconds_per_image'] * 1e3:.3g} ms per image)"
-        )
-        fits[name], evaluations[name] = fit, evaluation
-        rows.append(row)
-        if isinstance(fit.model, STDPNetwork):
-            for warning in snn_health(row, fit.model.history_):
-                say("WARNING: " + warning)
-                warnings.append(warning)
-
-    snn_name = next(name for name in models if name.startswith("STDP"))
-    mlp_name = next(name for name in models if name.startswith("MLP"))
-    snn, mlp = fits[snn_name].model, fits[mlp_name].model
-    say("recording spikes of a few test images and drawing the figures ...")
-    phase = time.perf_counter()
-    k = min(config.record_examples, len(X_test))
-    activity = record_activity(
-        snn, X_test[:k], evaluations[snn_name]["counts"][:k], config.record_device
-    )
-
-    record_seconds = time.perf_counter() - phase
-    phase = time.perf_counter()
-    example_labels = [str(label) for label in y_test[:k]]
-    curves = {name: curve_points(fit.model.history_) for name, fit in fits.items()}
-    chance = 1.0 / len(np.unique(data.y_train))
-    figures = {
-        "comparison_bars": plots.comparison_bars(
-            rows,
-            title=f"Rate-based MLP vs spiking STDP network — {tag}, {len(X_test):,} test images",
-            footnote=(
-                f"Energy: arithmetic only, {FP32_MAC_PJ:.1f} pJ per multiply-accumulate and "
-                f"{FP32_ADD_PJ} pJ per synaptic event (one add), from {ENERGY_SOURCE}."
-            ),
-        ),
-        "learning_curves": plots.learning_curves(
-            curves, chance=chance, title=f"Learning curves — {tag}, {n_val:,} validation images"
-        ),
-        "confusion_matrices": plots.confusion_matrices(
-            {name: (y_test, evaluations[name]["y_pred"]) for name in models},
-            title=f"Confusion matrices — {tag} test set",
-        ),
-        "receptive_fields_snn": plots.receptive_fields(
-            snn.weights_,
-            n=100,
-            labels=[str(snn.classes_[a]) if a >= 0 else "-" for a in snn.assignments_],
-            title=f"{snn_name}: input weights after STDP — {tag}",
-        ),
-        "receptive_fields_mlp": plots.receptive_fields(
-            mlp.coefs_[0], n=100, title=f"{mlp_name}: first-layer weights — {tag}"
-        ),
-        **activity_figures(
-            snn,
-            activity,
-            example_labels,
-            raster_title=f"{snn_name}: spikes while showing {k} {tag} test images "
-            "(learning frozen)",
-            traces_title=f"{snn_name}: membrane potential and threshold — {tag}",
-        ),
-    }
-    filenames = save_figures(folder, figures)
-
+    ``dataset`` is the dataset's description with the sizes of the subsets.
+    """
+    snn = tested.fits[tested.first(STDPNetwork)].model
     results = {
-        "study": "compare",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": command or "python -m studies.compare",
-        "mode": config.mode,
         "config": dataclasses.asdict(config),
-        "seeds": {"global": seed, "models": seed, "subsets": seed, "validation_subset": seed + 1},
-        "versions": package_versions(),
-        "dataset": {
-            **data.info(),
-            "requested": dataset,
-            "n_train": len(X_train),
-            "n_train_full": len(X_pool),
-            "n_val": n_val,
-            "val_source": (
-                "training split (held out)"
-                if config.val_from == "train"
-                else "test split (monitoring only)"
-            ),
-            "n_test": len(X_test),
+        "seeds": {
+            "global": config.seed,
+            "models": config.seed,
+            "subsets": config.seed,
+            "validation_subset": config.seed + 1,
         },
         "energy_model": {
             "source": ENERGY_SOURCE,
@@ -601,48 +358,92 @@ def run_compare(
             "assumption": "a synaptic event is one accumulate (add); arithmetic only",
         },
         "snn_protocol": {
-            "window_s": activity["window_s"],
-            "presentation_s": activity["presentation_s"],
+            "window_s": activity.window_s,
+            "presentation_s": activity.presentation_s,
             "params": snn.network_params().as_dict(),
-            "recorded_neurons": [int(i) for i in activity["neurons"]],
+            "recorded_neurons": activity.neurons,
             "recording_device": config.record_device,
         },
-        "summary": rows,
-        "warnings": warnings,
+        "summary": tested.rows,
+        "warnings": tested.warnings,
         "models": {
-            name: {
-                "estimator": type(fit.model).__name__,
-                "params": {
-                    k: v for k, v in fit.model.get_params().items() if k not in ("verbose",)
-                },
-                "cache_key": fit.key,
-                "cached": fit.cached,
-                "cache_file": fit.path,
-                "fit_seconds": fit.fit_seconds,
-                "compile_seconds": fit.compile_seconds,
-                "predict_seconds": evaluations[name]["predict_seconds"],
-                "energy": evaluations[name]["energy"],
-                "learning_curve": curves[name],
-                "history": fit.model.history_,
-            }
-            for name, fit in fits.items()
-        },
-        "figures": filenames,
-        "timings": {
-            "total_seconds": time.perf_counter() - started,
-            "recording_seconds": record_seconds,
-            "figures_seconds": time.perf_counter() - phase,
-            "estimate_seconds": estimate,
+            name: model_record(fit, tested.evaluations[name]) for name, fit in tested.fits.items()
         },
     }
-    results = write_results(folder, results)
-    write_compare_report(folder, results)
-    for row in rows:
-        say(f"  {row['model']}: {100 * row['accuracy']:.2f} % test accuracy")
-    return results
+    return StudyOutput(
+        title=f"Rate-based MLP vs spiking STDP network ({config.mode} mode)",
+        results=results,
+        figures=drawn,
+        captions=FIGURE_CAPTIONS,
+        body=report_body(config, dataset, tested, activity),
+        dataset=dataset,
+    )
 
 
-def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+def model_record(fit: FitResult, evaluation: Evaluation) -> dict:
+    """A model's entry in results.json: parameters, cache, timings, energy, learning curve."""
+    model = fit.model
+    return {
+        "estimator": type(model).__name__,
+        "params": {k: v for k, v in model.get_params().items() if k != "verbose"},
+        "cache_key": fit.key,
+        "cached": fit.cached,
+        "cache_file": fit.path,
+        "fit_seconds": fit.fit_seconds,
+        "compile_seconds": fit.compile_seconds,
+        "predict_seconds": evaluation.predict_seconds,
+        "energy": evaluation.energy.as_dict(),
+        "learning_curve": curve_points(model.history_),
+        "history": model.history_,
+    }
+
+
+def dataset_sizes(config: ComparisonConfig, splits: Splits, requested: str) -> dict:
+    """The subsets' sizes and where the validation images come from."""
+    return {
+        "requested": requested,
+        "n_train": len(splits.X_train),
+        "n_train_full": len(splits.X_pool),
+        "n_val": 0 if splits.X_val is None else len(splits.X_val),
+        "val_source": (
+            "training split (held out)"
+            if config.val_from == "train"
+            else "test split (monitoring only)"
+        ),
+        "n_test": len(splits.X_test),
+    }
+
+
+def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
+    """Train both models, test them on the same images, draw and record the comparison."""
+    config = dataclasses.replace(
+        COMPARISON_PRESETS[mode_of(args)], seed=args.seed, snn_params=args.snn_params
+    )
+    splits = comparison_splits(config, data)
+    fits, estimate = train_models(config, splits, args)
+    tested = evaluate_models(fits, splits)
+
+    logger.info("recording spikes of a few test images and drawing the figures ...")
+    phase = time.perf_counter()
+    k = min(config.record_examples, len(splits.X_test))
+    activity = record_spikes(tested, splits.X_test, k, config.record_device)
+    recording_seconds = time.perf_counter() - phase
+    phase = time.perf_counter()
+    labels = [str(label) for label in splits.y_test[:k]]
+    drawn = draw_figures(tested, splits, activity, labels, data)
+    dataset = {**data.info(), **dataset_sizes(config, splits, args.dataset)}
+    output = record_results(config, tested, activity, drawn, dataset)
+    output.timings = {
+        "recording_seconds": recording_seconds,
+        "figures_seconds": time.perf_counter() - phase,
+        "estimate_seconds": estimate,
+    }
+    for row in tested.rows:
+        logger.info("  %s: %.2f %% test accuracy", row.model, 100 * row.accuracy)
+    return output
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -656,32 +457,8 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return build_parser("compare", __doc__, extra_arguments=_compare_arguments).parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> dict:
-    """Command-line entry point; ``run_kwargs`` go to :func:`run_compare` (e.g. a loader)."""
-
-    def run(args: argparse.Namespace, command: str) -> dict:
-        config = PRESETS[mode_of(args)]
-        config = dataclasses.replace(config, seed=args.seed, snn_params=args.snn_params)
-        return run_compare(
-            config,
-            dataset=args.dataset,
-            out=args.out,
-            force=args.force,
-            cache_dir=args.cache_dir,
-            use_cache=not args.no_cache,
-            resume=args.resume,
-            data_home=args.data_home,
-            download=not args.no_download,
-            command=command,
-            **run_kwargs,
-        )
-
-    return run_cli("compare", __doc__, run, argv, extra_arguments=_compare_arguments)
-
+STUDY = Study("compare", __doc__, run, arguments=_arguments)
+main = STUDY.main
 
 if __name__ == "__main__":
     main()

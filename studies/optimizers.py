@@ -14,7 +14,7 @@ The runs are independent and go in parallel (``--backend``, ``--n-jobs``; see
 from __future__ import annotations
 
 import argparse
-import time
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,22 +22,12 @@ from typing import Any
 import numpy as np
 
 from neurosim import RateMLP, plots
-from neurosim.experiment import fit_or_load, split_dataset
+from neurosim.experiment import Dataset, fit_or_load, split_dataset
 from neurosim.rate.optimizers import OPTIMIZERS
 from neurosim.sweep import run_sweep
-from studies.common import (
-    dataset_lines,
-    dataset_tag,
-    load_study_dataset,
-    mode_of,
-    output_folder,
-    package_versions,
-    run_cli,
-    save_figures,
-    say,
-    write_report,
-    write_results,
-)
+from studies.common import Study, StudyOutput, dataset_tag, mode_of
+
+logger = logging.getLogger(__name__)
 
 # Display name -> RateMLP optimizer; "gradient descent" is plain mini-batch SGD.
 OPTIMIZER_NAMES = {
@@ -118,21 +108,21 @@ def _table(runs: Sequence[dict]) -> list[str]:
     return lines
 
 
-def run_optimizers(args: argparse.Namespace, command: str) -> dict:
-    """Run the study; returns the contents of ``results.json``."""
-    started = time.perf_counter()
+def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
+    """Train every optimizer with every seed (a parallel sweep) and compare their curves."""
     config = PRESETS[mode_of(args)]
-    data = load_study_dataset(args)
-    folder = output_folder("optimizers", args.out, args.force)
-    seed = args.seed
-    seeds = tuple(seed + s for s in config.seeds)
+    seeds = tuple(args.seed + s for s in config.seeds)
     splits = split_dataset(
-        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
+        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=args.seed
     )
-    say(
-        f"{config.mode} mode: {len(OPTIMIZER_NAMES)} optimizers x {len(seeds)} seed(s), "
-        f"MLP 784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs on "
-        f"{len(splits.X_train):,} {data.name} images; writing to {folder}"
+    network = f"MLP 784-{'-'.join(map(str, config.hidden))}-10"
+    logger.info(
+        "%d optimizers x %d seed(s), %s, %d epochs on %s images",
+        len(OPTIMIZER_NAMES),
+        len(seeds),
+        network,
+        config.epochs,
+        f"{len(splits.X_train):,}",
     )
     shared = dict(
         hidden=config.hidden,
@@ -149,73 +139,50 @@ def run_optimizers(args: argparse.Namespace, command: str) -> dict:
     runs = run_sweep(
         train_one, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
     )
-    for run in runs:
-        last = run["history"][-1]
-        say(
-            f"{run['name']} (seed {run['seed']}): loss {last['loss']:.4f}, validation "
-            f"{100 * last['val_accuracy']:.2f} %, test {100 * run['test_accuracy']:.2f} %"
+    for r in runs:
+        last = r["history"][-1]
+        logger.info(
+            "%s (seed %d): loss %.4f, validation %.2f %%, test %.2f %%",
+            r["name"],
+            r["seed"],
+            last["loss"],
+            100 * last["val_accuracy"],
+            100 * r["test_accuracy"],
         )
-
-    tag = dataset_tag(data)
-    figures = {
-        "optimizer_curves": plots.optimizer_curves(
-            {name: [r["history"] for r in runs if r["name"] == name] for name in OPTIMIZER_NAMES},
-            title=f"Optimizers on MLP 784-{'-'.join(map(str, config.hidden))}-10 — {tag}, "
-            f"{len(splits.X_val):,} validation images",
-        )
-    }
-    filenames = save_figures(folder, figures)
-    results = write_results(
-        folder,
-        {
-            "study": "optimizers",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": command,
-            "mode": config.mode,
-            "config": asdict(config),
-            "seeds": list(seeds),
-            "versions": package_versions(),
-            "dataset": {
-                **data.info(),
-                "n_train": len(splits.X_train),
-                "n_val": len(splits.X_val),
-                "n_test": len(splits.X_test),
-            },
-            "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
-            "runs": runs,
-            "figures": filenames,
-            "timings": {"total_seconds": time.perf_counter() - started},
-        },
+    figure = plots.optimizer_curves(
+        {name: [r["history"] for r in runs if r["name"] == name] for name in OPTIMIZER_NAMES},
+        title=f"Optimizers on {network} — {dataset_tag(data)}, "
+        f"{len(splits.X_val):,} validation images",
     )
     body = [
-        *dataset_lines(results["dataset"]),
-        "",
-        f"MLP 784-{'-'.join(map(str, config.hidden))}-10 (ReLU, softmax cross-entropy, "
-        f"mini-batches of 128, constant learning rate), {config.epochs} epochs on "
-        f"{len(splits.X_train):,} training images; validation on {len(splits.X_val):,} images "
-        f"held out from the training split; test on {len(splits.X_test):,} test images. Seeds "
-        f"{list(seeds)} (the "
-        "same initial weights and batch order for every optimizer with a given seed). "
-        "Medians over seeds. Wall time counts training passes only; runs went in parallel "
+        f"{network} (ReLU, softmax cross-entropy, mini-batches of 128, constant learning rate), "
+        f"{config.epochs} epochs on {len(splits.X_train):,} training images; validation on "
+        f"{len(splits.X_val):,} images held out from the training split; test on "
+        f"{len(splits.X_test):,} test images. Seeds {list(seeds)} (the same initial weights "
+        "and batch order for every optimizer with a given seed). Medians over seeds. Wall time "
+        "counts training passes only; runs went in parallel "
         f"({args.backend}), so times compare the optimizers with each other, not machines.",
         "",
         *_table(runs),
     ]
-    write_report(
-        folder,
-        f"Optimizers on the same MLP ({config.mode} mode)",
-        body,
-        filenames,
-        {"optimizer_curves": "Training loss and validation accuracy vs epochs and wall time."},
-        command,
-        results["timings"]["total_seconds"],
+    return StudyOutput(
+        title=f"Optimizers on the same MLP ({config.mode} mode)",
+        results={"config": asdict(config), "seeds": list(seeds), "runs": runs},
+        figures={"optimizer_curves": figure},
+        captions={
+            "optimizer_curves": "Training loss and validation accuracy vs epochs and wall time."
+        },
+        body=body,
+        dataset={
+            "n_train": len(splits.X_train),
+            "n_val": len(splits.X_val),
+            "n_test": len(splits.X_test),
+        },
     )
-    return results
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    return run_cli("optimizers", __doc__, run_optimizers, argv, sweep=True)
-
+STUDY = Study("optimizers", __doc__, run, sweep=True)
+main = STUDY.main
 
 if __name__ == "__main__":
     main()

@@ -12,91 +12,61 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
-from collections.abc import Sequence
+import logging
 
 import numpy as np
 
-from neurosim import plots
-from studies import compare
-from studies.common import (
-    dataset_lines,
-    dataset_tag,
-    load_study_dataset,
-    mode_of,
-    output_folder,
-    package_versions,
-    run_cli,
-    save_figures,
-    say,
-    write_report,
-    write_results,
+from neurosim import STDPNetwork, plots
+from neurosim.experiment import (
+    COMPARISON_PRESETS,
+    Dataset,
+    comparison_splits,
+    measure_firing_statistics,
+    record_activity,
+    trained_models,
 )
+from studies.common import Study, StudyOutput, activity_figures, dataset_tag, mode_of
+
+logger = logging.getLogger(__name__)
 
 N_STATS = {"full": 2000, "quick": 300, "tiny": 10}
 
-
-def firing_statistics(
-    activity: dict[str, np.ndarray], y: np.ndarray, classes: np.ndarray, presentation_s: float
-) -> dict:
-    """Per-class mean spikes of each layer and per-neuron rates from ``layer_activity``."""
-    counts = activity["counts"]
-    present = [c for c in classes if np.any(y == c)]
-    return {
-        "classes": [c.item() if hasattr(c, "item") else c for c in present],
-        "spikes_per_image": {
-            layer: [float(activity[layer][y == c].mean()) for c in present]
-            for layer in ("input", "excitatory", "inhibitory")
-        },
-        "neuron_rates_hz": (counts.mean(axis=0) / presentation_s).tolist(),
-        "windows_per_image": float(activity["windows"].mean()),
-        "re_presented_fraction": float(np.mean(activity["windows"] > 1)),
-        "active_neuron_fraction": float(np.mean(counts > 0)),
-        "spikes_per_image_excitatory_accepted": float(counts.sum(axis=1).mean()),
-        "synaptic_events_per_image": float(activity["synaptic_events"].mean()),
-        "presentation_s": presentation_s,
-    }
+CAPTIONS = {
+    "spike_raster": "Spikes of the three layers; shaded: stimulus, white: rest.",
+    "membrane_traces": "Membrane potential and adaptive threshold of the most active "
+    "excitatory neurons.",
+    "firing_statistics": "Spikes per image by digit and layer; excitatory firing rates.",
+}
 
 
-def run_rasters(args: argparse.Namespace, command: str) -> dict:
-    """Run the study; returns the contents of ``results.json``."""
-    started = time.perf_counter()
+def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
+    """Record the comparison's spiking network on chosen digits and measure its firing."""
     mode = mode_of(args)
-    config = dataclasses.replace(compare.PRESETS[mode], seed=args.seed)
-    data = load_study_dataset(args)
-    folder = output_folder("rasters", args.out, args.force)
-    splits = compare.make_splits(config, data)
-    trained = compare.trained_models(
-        config,
-        splits,
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
-    )
-    snn_name, (fit, _) = next((n, t) for n, t in trained.items() if n.startswith("STDP"))
+    config = dataclasses.replace(COMPARISON_PRESETS[mode], seed=args.seed)
+    splits = comparison_splits(config, data)
+    fits = trained_models(config, splits, cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    snn_name, fit = next((n, f) for n, f in fits.items() if isinstance(f.model, STDPNetwork))
     snn = fit.model
     X_test, y_test = splits.X_test, splits.y_test
     digits = [d for d in args.digits if np.any(y_test == d)]
     missing = sorted(set(args.digits) - set(digits))
     if missing:
-        say(f"no test image of digit(s) {missing} in this test subset; skipped")
+        logger.warning("no test image of digit(s) %s in this test subset; skipped", missing)
     if not digits:
         raise SystemExit(f"error: none of the digits {args.digits} is in the test subset")
     chosen = np.array([np.flatnonzero(y_test == d)[0] for d in digits])
-    say(f"recording the network's response to digits {digits} (test images {chosen.tolist()})")
-    n_stats = min(N_STATS[mode], len(X_test))
-    stats_activity = snn.layer_activity(X_test[:n_stats])
-    p = snn.network_params()
-    stats = firing_statistics(
-        stats_activity, y_test[:n_stats], snn.classes_, float(p.presentation_time)
+    logger.info(
+        "recording the network's response to digits %s (test images %s)", digits, chosen.tolist()
     )
+    n_stats = min(N_STATS[mode], len(X_test))
+    stats = measure_firing_statistics(snn, X_test[:n_stats], y_test[:n_stats])
     counts = snn.spike_counts(X_test[chosen])
-    activity = compare.record_activity(snn, X_test[chosen], counts, config.record_device)
+    activity = record_activity(snn, X_test[chosen], counts, config.record_device)
     labels = [str(d) for d in digits]
 
     tag = dataset_tag(data)
     figures = {
-        **compare.activity_figures(
-            snn,
+        **activity_figures(
             activity,
             labels,
             raster_title=f"{snn_name}: spikes for digits {', '.join(labels)} — {tag} "
@@ -107,62 +77,40 @@ def run_rasters(args: argparse.Namespace, command: str) -> dict:
             stats, title=f"{snn_name}: firing statistics on {n_stats:,} {tag} test images"
         ),
     }
-    filenames = save_figures(folder, figures)
-    spikes = activity["spikes"]
-    results = write_results(
-        folder,
-        {
-            "study": "rasters",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": command,
-            "mode": mode,
-            "config": dataclasses.asdict(config),
-            "seed": args.seed,
-            "versions": package_versions(),
-            "dataset": {**data.info(), "n_train": len(splits.X_train), "n_stats": n_stats},
-            "model": {"name": snn_name, "cache_key": fit.key, "cached": fit.cached},
-            "digits": digits,
-            "test_indices": chosen,
-            "recording": {
-                "spikes_per_layer": {layer: len(t) for layer, (t, _) in spikes.items()},
-                "windows": activity["windows"],
-                "traced_neurons": activity["neurons"],
-                "spike_counts_excitatory": counts.sum(axis=1),
-            },
-            "statistics": stats,
-            "figures": filenames,
-            "timings": {"total_seconds": time.perf_counter() - started},
+    results = {
+        "config": dataclasses.asdict(config),
+        "seed": args.seed,
+        "model": {"name": snn_name, "cache_key": fit.key, "cached": fit.cached},
+        "digits": digits,
+        "test_indices": chosen,
+        "recording": {
+            "spikes_per_layer": {layer: len(t) for layer, (t, _) in activity.spikes.items()},
+            "windows": activity.windows,
+            "traced_neurons": activity.neurons,
+            "spike_counts_excitatory": counts.sum(axis=1),
         },
-    )
+        "statistics": stats,
+    }
     body = [
-        *dataset_lines(results["dataset"]),
-        "",
         f"{snn_name} from the comparison study ({mode} mode, seed {args.seed}), learning "
         f"frozen. Rasters: the first test image of each digit {digits}. Statistics over the "
         f"first {n_stats:,} test images (all windows, re-presentations included):",
         "",
         f"- excitatory spikes per image (accepted presentation): "
-        f"{stats['spikes_per_image_excitatory_accepted']:.1f}; share of excitatory neurons "
-        f"firing for an image: {100 * stats['active_neuron_fraction']:.1f} %;",
-        f"- windows per image: {stats['windows_per_image']:.2f} "
-        f"({100 * stats['re_presented_fraction']:.1f} % of images re-shown at higher "
-        f"intensity); synaptic events per image: {stats['synaptic_events_per_image']:,.0f}.",
+        f"{stats.spikes_per_image_excitatory_accepted:.1f}; share of excitatory neurons "
+        f"firing for an image: {100 * stats.active_neuron_fraction:.1f} %;",
+        f"- windows per image: {stats.windows_per_image:.2f} "
+        f"({100 * stats.re_presented_fraction:.1f} % of images re-shown at higher "
+        f"intensity); synaptic events per image: {stats.synaptic_events_per_image:,.0f}.",
     ]
-    write_report(
-        folder,
-        f"Spiking activity of the STDP network ({mode} mode)",
-        body,
-        filenames,
-        {
-            "spike_raster": "Spikes of the three layers; shaded: stimulus, white: rest.",
-            "membrane_traces": "Membrane potential and adaptive threshold of the most active "
-            "excitatory neurons.",
-            "firing_statistics": "Spikes per image by digit and layer; excitatory firing rates.",
-        },
-        command,
-        results["timings"]["total_seconds"],
+    return StudyOutput(
+        title=f"Spiking activity of the STDP network ({mode} mode)",
+        results=results,
+        figures=figures,
+        captions=CAPTIONS,
+        body=body,
+        dataset={"n_train": len(splits.X_train), "n_stats": n_stats},
     )
-    return results
 
 
 def _digits_argument(parser: argparse.ArgumentParser) -> None:
@@ -171,9 +119,8 @@ def _digits_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    return run_cli("rasters", __doc__, run_rasters, argv, extra_arguments=_digits_argument)
-
+STUDY = Study("rasters", __doc__, run, arguments=_digits_argument)
+main = STUDY.main
 
 if __name__ == "__main__":
     main()

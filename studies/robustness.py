@@ -16,29 +16,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
-from collections.abc import Sequence
+import logging
 from typing import Any
 
 import numpy as np
 
 from neurosim import plots
+from neurosim.experiment import COMPARISON_PRESETS, Dataset, comparison_splits, trained_models
 from neurosim.robustness import PERTURBATIONS, gaussian_noise, lesion, occlude
 from neurosim.sweep import run_sweep
-from studies import compare
-from studies.common import (
-    dataset_lines,
-    dataset_tag,
-    load_study_dataset,
-    mode_of,
-    output_folder,
-    package_versions,
-    run_cli,
-    save_figures,
-    say,
-    write_report,
-    write_results,
-)
+from studies.common import Study, StudyOutput, dataset_tag, mode_of
+
+logger = logging.getLogger(__name__)
 
 N_TEST = {"full": 2000, "quick": 300, "tiny": 10}
 
@@ -58,116 +47,94 @@ def perturbed_accuracy(task: dict[str, Any]) -> float:
     return float(model.score(X, y))
 
 
-def run_robustness(args: argparse.Namespace, command: str) -> dict:
-    """Run the study; returns the contents of ``results.json``."""
-    started = time.perf_counter()
-    mode = mode_of(args)
-    config = dataclasses.replace(compare.PRESETS[mode], seed=args.seed)
-    data = load_study_dataset(args)
-    folder = output_folder("robustness", args.out, args.force)
-    say(f"{mode} mode: models of `python -m studies.compare` ({mode}); writing to {folder}")
-    splits = compare.make_splits(config, data)
-    trained = compare.trained_models(
-        config,
-        splits,
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
-    )
-    n_test = min(N_TEST[mode], len(splits.X_test))
-    X_test, y_test = splits.X_test[:n_test], splits.y_test[:n_test]
-
-    perturbations = {
-        name: (xlabel, levels if mode != "tiny" else (levels[0], levels[-1]))
-        for name, (xlabel, levels) in PERTURBATIONS.items()
-    }
-    # Level 0 of every perturbation is the clean test set: tested once per model.
+def _tasks(
+    models: dict[str, Any], perturbations: dict[str, tuple[str, tuple]], seed: int
+) -> list[dict[str, Any]]:
+    """One sweep task per (model, perturbation, level); level 0 (the clean test set) once per
+    model. The random draws of a condition are the same for every model."""
     tasks = [
-        {"model": fit.model, "name": name, "perturbation": "none", "level": 0, "seed": 0}
-        for name, (fit, _) in trained.items()
+        {"model": model, "name": name, "perturbation": "none", "level": 0, "seed": 0}
+        for name, model in models.items()
     ]
     for p_index, (perturbation, (_, levels)) in enumerate(perturbations.items()):
         for l_index, level in enumerate(levels):
             if level == 0:
                 continue
-            for name, (fit, _) in trained.items():
-                seed = args.seed * 1000 + 10 * p_index + l_index  # same for every model
+            for name, model in models.items():
                 tasks.append(
                     {
-                        "model": fit.model,
+                        "model": model,
                         "name": name,
                         "perturbation": perturbation,
                         "level": level,
-                        "seed": seed,
+                        "seed": seed * 1000 + 10 * p_index + l_index,
                     }
                 )
-    say(f"testing {len(trained)} models under {len(tasks)} conditions on {n_test:,} images ...")
-    for task in tasks:
-        task.update(X=X_test, y=y_test)
-    scores = run_sweep(
-        perturbed_accuracy, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
-    )
-    clean = {
-        task["name"]: score
+    return tasks
+
+
+def _curves(
+    tasks: list[dict[str, Any]], scores: list[float], perturbations: dict[str, tuple[str, tuple]]
+) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+    """Clean accuracy by model, and each perturbation's levels and accuracies by model."""
+    found = {
+        (task["name"], task["perturbation"], task["level"]): score
         for task, score in zip(tasks, scores, strict=True)
-        if task["perturbation"] == "none"
     }
+    clean = {name: score for (name, kind, _), score in found.items() if kind == "none"}
     curves = {}
     for perturbation, (xlabel, levels) in perturbations.items():
-        accuracy = {}
-        for name in trained:
-            found = {
-                task["level"]: score
-                for task, score in zip(tasks, scores, strict=True)
-                if task["name"] == name and task["perturbation"] == perturbation
-            }
-            accuracy[name] = [clean[name] if lv == 0 else found[lv] for lv in levels]
-            say(f"{perturbation}, {name}: " + ", ".join(f"{100 * a:.1f} %" for a in accuracy[name]))
+        accuracy = {
+            name: [clean[name] if lv == 0 else found[name, perturbation, lv] for lv in levels]
+            for name in clean
+        }
+        for name, values in accuracy.items():
+            logger.info(
+                "%s, %s: %s", perturbation, name, ", ".join(f"{100 * a:.1f} %" for a in values)
+            )
         curves[perturbation] = {"levels": list(levels), "xlabel": xlabel, "accuracy": accuracy}
+    return clean, curves
 
-    tag = dataset_tag(data)
-    figures = {
-        "robustness": plots.robustness_curves(
-            curves,
-            chance=1.0 / len(np.unique(data.y_train)),
-            title=f"Robustness — {tag}, {n_test:,} test images",
-        )
-    }
-    filenames = save_figures(folder, figures)
-    results = write_results(
-        folder,
-        {
-            "study": "robustness",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": command,
-            "mode": mode,
-            "config": dataclasses.asdict(config),
-            "seed": args.seed,
-            "versions": package_versions(),
-            "dataset": {**data.info(), "n_train": len(splits.X_train), "n_test": n_test},
-            "models": {
-                name: {"cache_key": fit.key, "cached": fit.cached, "n_train": n}
-                for name, (fit, n) in trained.items()
-            },
-            "clean_accuracy": clean,
-            "perturbations": curves,
-            "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
-            "figures": filenames,
-            "timings": {"total_seconds": time.perf_counter() - started},
-        },
-    )
-    table = [
-        "| model | perturbation | " + " | ".join(["level -> accuracy"]) + " |",
-        "|---|---|---|",
-    ]
+
+def _table(curves: dict[str, dict[str, Any]]) -> list[str]:
+    table = ["| model | perturbation | level -> accuracy |", "|---|---|---|"]
     for perturbation, curve in curves.items():
         for name, accuracy in curve["accuracy"].items():
             cells = ", ".join(
                 f"{lv:g}: {100 * a:.1f} %" for lv, a in zip(curve["levels"], accuracy, strict=True)
             )
             table.append(f"| {name} | {perturbation} | {cells} |")
+    return table
+
+
+def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
+    """Test the comparison's models under every perturbation level."""
+    mode = mode_of(args)
+    config = dataclasses.replace(COMPARISON_PRESETS[mode], seed=args.seed)
+    logger.info("models of `python -m studies.compare` (%s mode)", mode)
+    splits = comparison_splits(config, data)
+    fits = trained_models(config, splits, cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    n_test = min(N_TEST[mode], len(splits.X_test))
+    perturbations = {
+        name: (xlabel, levels if mode != "tiny" else (levels[0], levels[-1]))
+        for name, (xlabel, levels) in PERTURBATIONS.items()
+    }
+    tasks = _tasks({name: fit.model for name, fit in fits.items()}, perturbations, args.seed)
+    logger.info(
+        "testing %d models under %d conditions on %s images ...", len(fits), len(tasks), n_test
+    )
+    for task in tasks:
+        task.update(X=splits.X_test[:n_test], y=splits.y_test[:n_test])
+    scores = run_sweep(
+        perturbed_accuracy, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
+    )
+    clean, curves = _curves(tasks, scores, perturbations)
+    figure = plots.robustness_curves(
+        curves,
+        chance=1.0 / len(np.unique(data.y_train)),
+        title=f"Robustness — {dataset_tag(data)}, {n_test:,} test images",
+    )
     body = [
-        *dataset_lines(results["dataset"]),
-        "",
         f"The models of the comparison study in {mode} mode (seed {args.seed}), tested on the "
         f"first {n_test:,} images of its test subset. Pixel noise: N(0, σ²) added to each "
         "pixel, clipped to [0, 1]. Occlusion: one square of the given side blanked (set to 0) "
@@ -176,23 +143,29 @@ def run_robustness(args: argparse.Namespace, command: str) -> dict:
         "excitatory synapses (the fixed inhibitory circuit kept). Random draws are seeded and "
         "the same for every model.",
         "",
-        *table,
+        *_table(curves),
     ]
-    write_report(
-        folder,
-        f"Robustness of the MLP and the STDP network ({mode} mode)",
-        body,
-        filenames,
-        {"robustness": "Test accuracy under pixel noise, occlusion and lesions."},
-        command,
-        results["timings"]["total_seconds"],
+    return StudyOutput(
+        title=f"Robustness of the MLP and the STDP network ({mode} mode)",
+        results={
+            "config": dataclasses.asdict(config),
+            "seed": args.seed,
+            "models": {
+                name: {"cache_key": fit.key, "cached": fit.cached, "n_train": fit.n_train}
+                for name, fit in fits.items()
+            },
+            "clean_accuracy": clean,
+            "perturbations": curves,
+        },
+        figures={"robustness": figure},
+        captions={"robustness": "Test accuracy under pixel noise, occlusion and lesions."},
+        body=body,
+        dataset={"n_train": len(splits.X_train), "n_test": n_test},
     )
-    return results
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    return run_cli("robustness", __doc__, run_robustness, argv, sweep=True)
-
+STUDY = Study("robustness", __doc__, run, sweep=True)
+main = STUDY.main
 
 if __name__ == "__main__":
     main()

@@ -16,27 +16,17 @@ Every configuration is independent and they run in parallel (``--backend``, ``--
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Sequence
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from neurosim import RateMLP, STDPNetwork, plots
-from neurosim.experiment import curve_points, evaluate, fit_or_load, split_dataset
+from neurosim.experiment import Dataset, curve_points, evaluate, fit_or_load, split_dataset
+from neurosim.spiking.params import PAPER_ACCURACY
 from neurosim.sweep import run_sweep
-from studies.common import (
-    dataset_lines,
-    dataset_tag,
-    load_study_dataset,
-    mode_of,
-    output_folder,
-    package_versions,
-    run_cli,
-    save_figures,
-    say,
-    write_report,
-    write_results,
-)
+from studies.common import Study, StudyOutput, dataset_tag, mode_of
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,7 +87,7 @@ def train_one(task: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": task["kind"],
         "size": task["size"],
-        "accuracy": evaluation["accuracy"],
+        "accuracy": evaluation.accuracy,
         "train_seconds": fit.fit_seconds,
         "learning_seconds": float(history[-1]["wall_time"]),
         "compile_seconds": fit.compile_seconds,
@@ -107,33 +97,49 @@ def train_one(task: dict[str, Any]) -> dict[str, Any]:
             if task["kind"] == "snn"
             else sum(c.size for c in fit.model.coefs_) + sum(b.size for b in fit.model.intercepts_)
         ),
-        "ops_per_inference": evaluation["ops_per_inference"],
-        "spikes_per_inference": evaluation["spikes_per_inference"],
+        "ops_per_inference": evaluation.energy.ops_per_inference,
+        "spikes_per_inference": evaluation.spikes_per_inference,
         "curve": curve_points(history),
         "cached": fit.cached,
     }
 
 
-def run_scaling(args: argparse.Namespace, command: str) -> dict:
-    """Run the study; returns the contents of ``results.json``."""
-    started = time.perf_counter()
+def _tables(config: ScalingConfig, snn: list[dict], mlp: list[dict]) -> list[str]:
+    return [
+        "| STDP network | test accuracy | paper, % (Diehl & Cook) | learning time | synapses | "
+        "synaptic events / inference |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| N = {r['size']} | {100 * r['accuracy']:.2f} % | "
+            f"{PAPER_ACCURACY.get(r['size'], '-')} | "
+            f"{r['learning_seconds']:.1f} s | {r['n_params']:,} | {r['ops_per_inference']:,.0f} |"
+            for r in snn
+        ),
+        "",
+        "| MLP | test accuracy | training time | parameters |",
+        "|---|---|---|---|",
+        *(
+            f"| 784-{r['size']}-10, {config.mlp_epochs} epochs | {100 * r['accuracy']:.2f} % | "
+            f"{r['train_seconds']:.1f} s | {r['n_params']:,} |"
+            for r in mlp
+        ),
+    ]
+
+
+def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
+    """Train and test every size (a parallel sweep); draw accuracy and cost against size."""
     config = PRESETS[mode_of(args)]
-    data = load_study_dataset(args)
-    folder = output_folder("scaling", args.out, args.force)
-    seed = args.seed
     splits = split_dataset(
-        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=seed
+        data, n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, seed=args.seed
     )
-    say(
-        f"{config.mode} mode: STDP network N = {list(config.snn_sizes)} and MLP widths "
-        f"{list(config.mlp_hidden)} on {len(splits.X_train):,} {data.name} images; "
-        f"writing to {folder}"
+    logger.info(
+        "STDP network N = %s and MLP widths %s on %s images",
+        list(config.snn_sizes),
+        list(config.mlp_hidden),
+        f"{len(splits.X_train):,}",
     )
     shared = dict(
-        **splits.arrays(),
-        seed=seed,
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
+        **splits.arrays(), seed=args.seed, cache_dir=args.cache_dir, use_cache=not args.no_cache
     )
     tasks = [
         dict(
@@ -157,93 +163,56 @@ def run_scaling(args: argparse.Namespace, command: str) -> dict:
         ({**r, "hidden": r["size"]} for r in runs if r["kind"] == "mlp"), key=lambda r: r["size"]
     )
     for r in snn:
-        say(
-            f"STDP N={r['size']}: {100 * r['accuracy']:.2f} %, "
-            f"learning {r['learning_seconds']:.1f} s"
+        logger.info(
+            "STDP N=%d: %.2f %%, learning %.1f s",
+            r["size"],
+            100 * r["accuracy"],
+            r["learning_seconds"],
         )
     for r in mlp:
-        say(f"MLP 784-{r['size']}-10: {100 * r['accuracy']:.2f} %, {r['train_seconds']:.1f} s")
-
-    tag = dataset_tag(data)
-    figures = {
-        "scaling": plots.scaling_curves(
-            [{**r, "train_seconds": r["learning_seconds"]} for r in snn],
-            mlp,
-            title=f"Scaling — {tag}: {len(splits.X_train):,} training, "
-            f"{len(splits.X_test):,} test images",
+        logger.info(
+            "MLP 784-%d-10: %.2f %%, %.1f s", r["size"], 100 * r["accuracy"], r["train_seconds"]
         )
-    }
-    filenames = save_figures(folder, figures)
-    results = write_results(
-        folder,
-        {
-            "study": "scaling",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": command,
-            "mode": config.mode,
+    figure = plots.scaling_curves(
+        [{**r, "train_seconds": r["learning_seconds"]} for r in snn],
+        mlp,
+        title=f"Scaling — {dataset_tag(data)}: {len(splits.X_train):,} training, "
+        f"{len(splits.X_test):,} test images",
+    )
+    labelled = "all" if config.n_label is None else f"the first {config.n_label:,}"
+    body = [
+        f"One pass over {len(splits.X_train):,} training images, seed {args.seed}; neurons "
+        f"assigned from {labelled} training images; tested on {len(splits.X_test):,} test "
+        f"images. Learning curves: {len(splits.X_val):,} validation images held out from the "
+        "training split. Learning time excludes the labelling and validation passes; "
+        f"configurations ran in parallel ({args.backend}), so times compare sizes with each "
+        "other, not machines. The paper trained on all 60,000 images (several passes for the "
+        "larger networks).",
+        "",
+        *_tables(config, snn, mlp),
+    ]
+    return StudyOutput(
+        title=f"Scaling of the STDP network and the MLP ({config.mode} mode)",
+        results={
             "config": asdict(config),
-            "seed": seed,
-            "versions": package_versions(),
-            "dataset": {
-                **data.info(),
-                "n_train": len(splits.X_train),
-                "n_val": len(splits.X_val),
-                "n_test": len(splits.X_test),
-            },
-            "paper_accuracy_percent": plots.PAPER_ACCURACY,
+            "seed": args.seed,
+            "paper_accuracy_percent": PAPER_ACCURACY,
             "snn": snn,
             "mlp": mlp,
-            "sweep": {"backend": args.backend, "n_jobs": args.n_jobs},
-            "figures": filenames,
-            "timings": {"total_seconds": time.perf_counter() - started},
+        },
+        figures={"scaling": figure},
+        captions={"scaling": "Accuracy and training time against size; learning curves per size."},
+        body=body,
+        dataset={
+            "n_train": len(splits.X_train),
+            "n_val": len(splits.X_val),
+            "n_test": len(splits.X_test),
         },
     )
-    paper = plots.PAPER_ACCURACY
-    body = [
-        *dataset_lines(results["dataset"]),
-        "",
-        f"One pass over {len(splits.X_train):,} training images, seed {seed}; neurons assigned "
-        f"from {'all' if config.n_label is None else f'the first {config.n_label:,}'} training "
-        f"images; tested on {len(splits.X_test):,} test images. Learning curves: "
-        f"{len(splits.X_val):,} validation images held out from the training split. Learning "
-        "time excludes the "
-        "labelling and validation passes; configurations ran in parallel "
-        f"({args.backend}), so times compare sizes with each other, not machines. The paper "
-        "trained on all 60,000 images (several passes for the larger networks).",
-        "",
-        "| STDP network | test accuracy | paper, % (Diehl & Cook) | learning time | synapses | "
-        "synaptic events / inference |",
-        "|---|---|---|---|---|---|",
-        *(
-            f"| N = {r['size']} | {100 * r['accuracy']:.2f} % | "
-            f"{paper.get(r['size'], '-')} | "
-            f"{r['learning_seconds']:.1f} s | {r['n_params']:,} | {r['ops_per_inference']:,.0f} |"
-            for r in snn
-        ),
-        "",
-        "| MLP | test accuracy | training time | parameters |",
-        "|---|---|---|---|",
-        *(
-            f"| 784-{r['size']}-10, {config.mlp_epochs} epochs | {100 * r['accuracy']:.2f} % | "
-            f"{r['train_seconds']:.1f} s | {r['n_params']:,} |"
-            for r in mlp
-        ),
-    ]
-    write_report(
-        folder,
-        f"Scaling of the STDP network and the MLP ({config.mode} mode)",
-        body,
-        filenames,
-        {"scaling": "Accuracy and training time against size; learning curves per size."},
-        command,
-        results["timings"]["total_seconds"],
-    )
-    return results
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    return run_cli("scaling", __doc__, run_scaling, argv, sweep=True)
-
+STUDY = Study("scaling", __doc__, run, sweep=True)
+main = STUDY.main
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from neurosim.data import DatasetNotFoundError
+from neurosim.experiment import COMPARISON_PRESETS
 from studies import compare
 
 FIGURES = {
@@ -94,20 +94,20 @@ def test_existing_folder_needs_force_and_models_come_from_the_cache(tiny_run):
     assert all(row["cached"] for row in again["summary"])
 
 
-def test_auto_falls_back_to_digits_and_says_so(no_mnist, offline_fetch, tmp_path, capsys):
-    config = dataclasses.replace(
-        compare.PRESETS["tiny"], n_train=10, n_val=0, n_test=10, record_examples=1
-    )
-    results = compare.run_compare(
-        config,
-        dataset="auto",
-        out=tmp_path / "out",
-        cache_dir=None,
+def test_auto_falls_back_to_digits_and_says_so(
+    no_mnist, offline_fetch, tmp_path, capsys, monkeypatch
+):
+    quicker = dataclasses.replace(COMPARISON_PRESETS["tiny"], n_val=0, record_examples=1)
+    monkeypatch.setitem(COMPARISON_PRESETS, "tiny", quicker)
+    results = compare.main(
+        ["--tiny", "--no-cache", "--out", str(tmp_path / "out")],
         loader_kwargs={"fetch": offline_fetch},
     )
-    printed = capsys.readouterr().out
-    assert printed.count("NOTICE") == 1 and "NOT MNIST" in printed
-    assert "NEUROSIM_DATA" in printed
+    # the library's warning reaches stderr once, through the logging the runner set up
+    printed = capsys.readouterr().err
+    assert printed.count("MNIST is not available") == 1 and "NOT MNIST" in printed
+    assert "WARNING: MNIST is not available" in printed and "NEUROSIM_DATA" in printed
+    assert "STDP SNN N=10: training on 10 images" in printed  # library INFO is visible too
     assert results["dataset"]["key"] == "digits" and results["dataset"]["notice"]
     first_lines = (tmp_path / "out" / "report.md").read_text().splitlines()[:6]
     assert any("NOT MNIST" in line for line in first_lines)
@@ -115,36 +115,31 @@ def test_auto_falls_back_to_digits_and_says_so(no_mnist, offline_fetch, tmp_path
 
 
 def test_mnist_never_falls_back(no_mnist, offline_fetch, tmp_path):
-    with pytest.raises(DatasetNotFoundError):
-        compare.run_compare(
-            compare.PRESETS["tiny"],
-            dataset="mnist",
-            out=tmp_path / "out",
-            loader_kwargs={"fetch": offline_fetch},
-        )
     with pytest.raises(SystemExit, match="not found"):
         compare.main(
-            ["--tiny", "--dataset", "mnist", "--out", str(tmp_path / "o2")],
+            ["--tiny", "--dataset", "mnist", "--out", str(tmp_path / "out")],
             loader_kwargs={"fetch": offline_fetch},
         )
     assert not (tmp_path / "out").exists()  # nothing written before the data was there
 
 
 def test_health_check_flags_a_silent_or_runaway_network():
-    row = {"model": "SNN", "spikes_per_inference": 0.0}
     history = [{"retry_fraction": 0.97, "theta_max_mV": 440.0}]
-    warnings = compare.snn_health(row, history)
+    warnings = compare.snn_health("SNN", 0.0, history)
     assert len(warnings) == 3 and "silent" in warnings[0] and "ran away" in warnings[1]
-    healthy = {"model": "SNN", "spikes_per_inference": 8.0}
-    assert compare.snn_health(healthy, [{"retry_fraction": 0.3, "theta_max_mV": 50.0}]) == []
+    assert "0.0 excitatory spikes" in warnings[2]
+    assert compare.snn_health("SNN", 8.0, [{"retry_fraction": 0.3, "theta_max_mV": 50.0}]) == []
 
 
 def test_command_line_options():
-    args = compare.parse_args(["--quick", "--snn-params", '{"w_inh_exc": 34.0}', "--seed", "3"])
+    parser = compare.STUDY.parser()
+    args = parser.parse_args(["--quick", "--snn-params", '{"w_inh_exc": 34.0}', "--seed", "3"])
     assert args.quick and args.snn_params == {"w_inh_exc": 34.0} and args.seed == 3
-    assert compare.parse_args([]).dataset == "auto"
-    quick = compare.PRESETS["quick"]
+    assert parser.parse_args([]).dataset == "auto"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--dataset", "cifar"])
+    quick = COMPARISON_PRESETS["quick"]
     estimate = compare.estimate_seconds(quick, 3000, 59500, 1000)
     assert 60 < estimate["total"] < 8 * 60  # the quick mode's budget on an idle machine
-    full = compare.PRESETS["full"]
+    full = COMPARISON_PRESETS["full"]
     assert full.snn_neurons == 400 and full.n_train is None and full.snn_passes == 1

@@ -9,11 +9,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import dataclasses
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from neurosim import plots
+from neurosim.experiment import FiringStatistics, SummaryRow
+from neurosim.spiking.network import ActivityRecording
+from neurosim.spiking.params import PAPER_ACCURACY
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -51,32 +56,35 @@ def activity():
 
     exc_t, exc_i = np.array([0.1, 0.2, 1.1, 1.2]), np.array([0, 1, 0, 2])
     v = -0.065 + 0.01 * np.sin(np.arange(3)[:, None] + 20 * t[None, :])
-    return {
-        "spikes": {
+    return ActivityRecording(
+        spikes={
             "input": spikes(3000, 784),
             "excitatory": (exc_t, exc_i),
             "inhibitory": spikes(5, 10),
         },
-        "window_s": 0.5,
-        "presentation_s": 0.35,
-        "windows": windows,
-        "trace_t": t,
-        "v": v,
-        "theta": np.full((3, len(t)), 0.021),
-        "neurons": np.array([0, 1, 2]),
-    }
+        layer_sizes={"input": 784, "excitatory": 10, "inhibitory": 10},
+        windows=windows,
+        window_s=0.5,
+        presentation_s=0.35,
+        dt_s=0.0005,
+        trace_t=t,
+        v=v,
+        theta=np.full((3, len(t)), 0.021),
+        neurons=np.array([0, 1, 2]),
+        v_thresh=-0.052,
+        theta_offset=0.020,
+    )
 
 
 def test_spike_raster(activity, tmp_path):
-    fig = plots.spike_raster(
-        activity, example_labels=["7", "2"], layer_sizes={"input": 784, "excitatory": 10}
-    )
+    fig = plots.spike_raster(activity, example_labels=["7", "2"])
     render(fig, tmp_path, "raster")
     axes = fig.axes
     assert len(axes) == 3
     assert [ax.get_ylabel().split()[0] for ax in axes] == ["input", "excitatory", "inhibitory"]
     assert axes[-1].get_xlabel() == "simulated time (s)"
     assert axes[0].get_ylim() == (-0.5, 783.5) and axes[1].get_ylim() == (-0.5, 9.5)
+    assert axes[2].get_ylim() == (-0.5, 9.5)  # every neuron has a row, spiking or not
     assert axes[0].get_xlim() == (0.0, 1.5)
     text = texts(fig)
     assert "example 0 (label 7)" in text and "intensity 3" in text and "re-shown" in text
@@ -86,7 +94,7 @@ def test_spike_raster(activity, tmp_path):
 
 
 def test_membrane_traces_draw_v_and_the_effective_threshold(activity, tmp_path):
-    fig = plots.membrane_traces(activity, v_thresh=-0.052, theta_offset=0.020)
+    fig = plots.membrane_traces(activity)
     render(fig, tmp_path, "traces")
     assert len(fig.axes) == 3
     assert all("(mV)" in ax.get_ylabel() for ax in fig.axes)
@@ -100,9 +108,10 @@ def test_membrane_traces_draw_v_and_the_effective_threshold(activity, tmp_path):
     assert "membrane potential v" in text and "threshold" in text and "spike" in text
 
 
-def test_membrane_traces_default_threshold_constants(activity, tmp_path):
-    fig = plots.membrane_traces(activity)  # Diehl & Cook: v_thresh -52 mV, offset 20 mV
-    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), -51.0)
+def test_membrane_traces_use_the_recording_s_threshold_constants(activity):
+    other = dataclasses.replace(activity, v_thresh=-0.050, theta_offset=0.010)
+    fig = plots.membrane_traces(other)
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), (0.021 - 0.010 - 0.050) * 1e3)
 
 
 def test_learning_curves_from_histories_and_arrays(tmp_path):
@@ -187,21 +196,34 @@ def test_confusion_matrices_side_by_side(tmp_path):
     assert "%" in colorbar.get_ylabel()
 
 
+def _row(model, accuracy, train_seconds, ops, energy_j):
+    """A summary row with the metrics the bars draw (the rest is filler)."""
+    return SummaryRow(
+        model=model,
+        estimator="",
+        accuracy=accuracy,
+        n_test=100,
+        train_seconds=train_seconds,
+        learning_seconds=None,
+        compile_seconds=None,
+        n_train=1000,
+        examples_seen=1000,
+        inference_ms_per_image=1.0,
+        ops_per_inference=ops,
+        op_kind="",
+        pj_per_op=1.0,
+        energy_per_inference_j=energy_j,
+        spikes_per_inference=None,
+        active_fraction=0.5,
+        labels_for_learning="",
+        uses_labels_for_learning=False,
+        cached=False,
+    )
+
+
 SUMMARY = [
-    {
-        "model": "STDP SNN N=100",
-        "accuracy": 0.82,
-        "train_seconds": 300.0,
-        "ops_per_inference": 1.6e6,
-        "energy_per_inference_j": 1.4e-6,
-    },
-    {
-        "model": "MLP 784-256-10",
-        "accuracy": 0.97,
-        "train_seconds": 12.0,
-        "ops_per_inference": 203264,
-        "energy_per_inference_j": 9.35e-7,
-    },
+    _row("STDP SNN N=100", 0.82, 300.0, 1.6e6, 1.4e-6),
+    _row("MLP 784-256-10", 0.97, 12.0, 203264, 9.35e-7),
 ]
 
 
@@ -223,7 +245,7 @@ def test_comparison_bars(tmp_path):
 
 
 def test_comparison_bars_use_a_log_axis_for_wide_ranges(tmp_path):
-    summary = {row["model"]: dict(row) for row in SUMMARY}
+    summary = {row.model: dataclasses.asdict(row) for row in SUMMARY}
     summary["STDP SNN N=100"]["train_seconds"] = 3000.0  # 250x the MLP's
     fig = plots.comparison_bars(summary)
     render(fig, tmp_path, "bars_log")
@@ -271,7 +293,7 @@ def test_scaling_curves_show_the_paper_and_the_measurements(tmp_path):
     by_size = fig.axes[0]
     measured, paper = by_size.lines[:2]
     np.testing.assert_allclose(measured.get_xdata(), [25, 100])  # sorted by size
-    np.testing.assert_allclose(paper.get_ydata(), list(plots.PAPER_ACCURACY.values()))
+    np.testing.assert_allclose(paper.get_ydata(), list(PAPER_ACCURACY.values()))
     assert len(fig.axes[1].lines) == 1  # only N=100 has a learning curve
 
 
@@ -292,16 +314,21 @@ def test_robustness_curves_one_panel_per_perturbation(tmp_path):
 
 
 def test_firing_statistics_by_digit_and_neuron(tmp_path):
-    stats = {
-        "classes": [0, 1, 2],
-        "spikes_per_image": {
+    stats = FiringStatistics(
+        classes=[0, 1, 2],
+        spikes_per_image={
             "input": [2000, 900, 1800],
             "excitatory": [20, 15, 18],
             "inhibitory": [30, 20, 25],
         },
-        "neuron_rates_hz": [0.0, 0.0, 3.0, 5.0, 10.0],
-        "presentation_s": 0.35,
-    }
+        neuron_rates_hz=[0.0, 0.0, 3.0, 5.0, 10.0],
+        windows_per_image=1.2,
+        re_presented_fraction=0.2,
+        active_neuron_fraction=0.6,
+        spikes_per_image_excitatory_accepted=18.0,
+        synaptic_events_per_image=1e5,
+        presentation_s=0.35,
+    )
     fig = plots.firing_statistics(stats)
     render(fig, tmp_path, "firing")
     by_class, by_neuron = fig.axes

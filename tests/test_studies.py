@@ -11,7 +11,7 @@ import json
 import pytest
 
 from neurosim import RateMLP
-from neurosim.experiment import load_dataset
+from neurosim.experiment import COMPARISON_PRESETS, comparison_splits, load_dataset
 from studies import optimizers, rasters, robustness, scaling
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -96,9 +96,8 @@ def test_robustness_study_reuses_the_comparison_models(workspace):
     clean = {m: curves["pixel noise"]["accuracy"][m][0] for m in models}
     assert all(curve["accuracy"][m][0] == clean[m] for curve in curves.values() for m in models)
     # the clean accuracy is the model's own score on the first test images
-    config = robustness.compare.PRESETS["tiny"]
     data = load_dataset("auto", download=False)
-    splits = robustness.compare.make_splits(config, data)
+    splits = comparison_splits(COMPARISON_PRESETS["tiny"], data)
     n = results["dataset"]["n_test"]
     for name, info in results["models"].items():
         if name.startswith("MLP"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,54 @@ from neurosim.spiking.engine import STDPEngine, require_device
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
-__all__ = ["ChunkRecord", "STDPNetwork"]
+__all__ = ["ActivityRecording", "ChunkRecord", "STDPNetwork"]
 
 logger = logging.getLogger(__name__)
 
 _PHASE_TRAIN, _PHASE_LABEL, _PHASE_PREDICT = 0, 1, 2
 _ENGINES: dict[tuple[str, str], STDPEngine] = {}
 _ALLOWED_UNITS = {name: getattr(units, name) for name in ("mV", "volt", "ms", "second", "Hz")}
+
+
+@dataclass(frozen=True)
+class ActivityRecording:
+    """Spikes and membrane traces of a few examples shown with learning frozen.
+
+    Returned by :meth:`STDPNetwork.record_activity`; drawn by
+    :func:`neurosim.plots.spike_raster` and :func:`neurosim.plots.membrane_traces`.
+
+    Attributes
+    ----------
+    spikes : dict of str to (ndarray, ndarray)
+        "input", "excitatory" and "inhibitory" -> (spike times in s, neuron indices).
+    layer_sizes : dict of str to int
+        Neurons in each of those layers.
+    windows : list of (float, int, float, bool)
+        One per window: start (s), example index, input intensity, accepted (enough spikes).
+    window_s, presentation_s, dt_s : float
+        Lengths of a window (presentation + rest), of a presentation and of a time step (s).
+    trace_t : ndarray of shape (n_samples,)
+        Times of the trace samples (s).
+    v, theta : ndarray of shape (n_traced, n_samples)
+        Membrane potential and adaptive threshold of the traced neurons (volts).
+    neurons : ndarray of shape (n_traced,)
+        The traced excitatory neurons.
+    v_thresh, theta_offset : float
+        Threshold constants (volts): a neuron fires when ``v > theta - theta_offset + v_thresh``.
+    """
+
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    layer_sizes: dict[str, int]
+    windows: list[tuple[float, int, float, bool]]
+    window_s: float
+    presentation_s: float
+    dt_s: float
+    trace_t: np.ndarray
+    v: np.ndarray
+    theta: np.ndarray
+    neurons: np.ndarray
+    v_thresh: float
+    theta_offset: float
 
 
 def _parse_override(name: str, value: Any, default: Any) -> Any:
@@ -515,11 +557,36 @@ class STDPNetwork(NeuroClassifier):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            For two classes, the score difference ``s[:, 1] - s[:, 0]``: positive means
+            ``classes_[1]`` (scikit-learn's binary convention).
         """
-        return class_scores(self.spike_counts(X), self.assignments_, len(self.classes_))
+        scores = class_scores(self.spike_counts(X), self.assignments_, len(self.classes_))
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
 
-    def record_activity(self, X: Any, neurons: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
+    def predict_from_counts(self, counts: np.ndarray) -> np.ndarray:
+        """Labels voted by spike counts already measured, without simulating again.
+
+        ``predict(X)`` equals ``predict_from_counts(spike_counts(X))``; use this when the
+        counts are needed too (activity statistics), so the images are simulated once.
+
+        Parameters
+        ----------
+        counts : ndarray of shape (n_samples, n_neurons)
+            From :meth:`spike_counts` or ``layer_activity(X)["counts"]``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self, "assignments_")
+        scores = class_scores(counts, self.assignments_, len(self.classes_))
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def record_activity(self, X: Any, neurons: tuple[int, ...] = (0, 1, 2)) -> ActivityRecording:
         """Simulate a few examples (learning frozen) and return spikes and state traces.
 
         Parameters
@@ -531,11 +598,7 @@ class STDPNetwork(NeuroClassifier):
 
         Returns
         -------
-        dict
-            ``spikes``: {"input"|"excitatory"|"inhibitory": (times_s, indices)};
-            ``window_s``: window length; ``presentation_s``: presentation length;
-            ``windows``: list of (start_s, example, intensity, accepted) per window;
-            ``trace_t``, ``v``, ``theta`` (volts) of ``neurons``; ``neurons``.
+        ActivityRecording
         """
         check_is_fitted(self, "assignments_")
         X = self._validate_pixels(X, reset=False)
@@ -550,22 +613,29 @@ class STDPNetwork(NeuroClassifier):
         )
         window = float(p.presentation_time + p.rest_time)
         names = {"inp": "input", "exc": "excitatory", "inh": "inhibitory"}
-        return {
-            "spikes": {names[k]: v for k, v in recording.spikes.items()},
-            "window_s": window,
-            "presentation_s": float(p.presentation_time),
-            "dt_s": float(p.dt),
-            "windows": [
+        return ActivityRecording(
+            spikes={names[k]: v for k, v in recording.spikes.items()},
+            layer_sizes={
+                "input": int(self.n_features_in_),
+                "excitatory": self.n_neurons,
+                "inhibitory": self.n_neurons,
+            },
+            windows=[
                 (k * window, int(e), float(i), bool(a))
                 for k, (e, i, a) in enumerate(
                     zip(result.example, result.intensity, result.accepted, strict=True)
                 )
             ],
-            "trace_t": recording.state_t,
-            "v": recording.state["v"],
-            "theta": recording.state["theta"],
-            "neurons": recording.state_neurons,
-        }
+            window_s=window,
+            presentation_s=float(p.presentation_time),
+            dt_s=float(p.dt),
+            trace_t=recording.state_t,
+            v=recording.state["v"],
+            theta=recording.state["theta"],
+            neurons=np.asarray(recording.state_neurons),
+            v_thresh=float(p.v_thresh_exc),
+            theta_offset=float(p.theta_offset),
+        )
 
     # -- persistence -------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
