@@ -1,6 +1,6 @@
 """Seconds per training example: the ports' per-example runtime loop vs neurosim's engine.
 
-Both simulate the same network (the layers come from ``neurosim.spiking.engine.build_layers``,
+Both simulate the same network (the layers come from ``neurosim.spiking.model.build_layers``,
 without input delays) on the same MNIST images with learning on:
 
 - *runtime loop*, the method of the public Brian2 ports and Brian2's example: Brian2's runtime
@@ -36,7 +36,8 @@ import numpy as np
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.spiking import network
-from neurosim.spiking.engine import COMPILER_FLAGS, build_cache_dir, build_layers
+from neurosim.spiking.build import COMPILER_FLAGS, build_cache_dir
+from neurosim.spiking.model import build_layers
 from neurosim.spiking.params import preset
 
 

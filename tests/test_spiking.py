@@ -15,12 +15,10 @@ from sklearn.exceptions import NotFittedError
 
 from neurosim import STDPNetwork, load_digits_784
 from neurosim.io import ModelFileError
-from neurosim.spiking.engine import (
-    COMPILER_FLAGS,
-    STDPEngine,
-    build_cache_dir,
-    stdp_synapse_equations,
-)
+from neurosim.spiking.brian2_internals import isolated_device
+from neurosim.spiking.build import COMPILER_FLAGS, build_cache_dir
+from neurosim.spiking.engine import STDPEngine
+from neurosim.spiking.model import stdp_synapse_equations
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
@@ -39,13 +37,17 @@ def initial_state(n_input: int, n: int, params: DiehlCookParams, seed: int = 0) 
 
 
 # -- the STDP rule -----------------------------------------------------------------------------
-def weight_change(pre_ms: list[float], post_ms: list[float], input_delays: bool) -> float:
-    """Change of one plastic synapse (w = 0.5) for spikes forced at the given times."""
-    b2.device.reinit()
-    b2.device.activate()
-    b2.set_device("runtime")
-    b2.prefs.codegen.target = "numpy"
-    b2.defaultclock.dt = 0.5 * b2.ms
+def weight_change(
+    pre_ms: list[float], post_ms: list[float], input_delays: bool, plastic: float = 1.0
+) -> float:
+    """Change of one synapse (w = 0.5) for spikes forced at the given times."""
+    with isolated_device("runtime"):
+        b2.prefs.codegen.target = "numpy"
+        b2.defaultclock.dt = 0.5 * b2.ms
+        return _weight_change(pre_ms, post_ms, input_delays, plastic)
+
+
+def _weight_change(pre_ms, post_ms, input_delays, plastic) -> float:
     p = DiehlCookParams()
     ns = {
         name: getattr(p, name)
@@ -74,7 +76,7 @@ def weight_change(pre_ms: list[float], post_ms: list[float], input_delays: bool)
         method="exact",
         namespace=ns,
     )
-    post.plastic = 1
+    post.plastic = plastic
     model, on_pre, on_post = stdp_synapse_equations(input_delays)
     syn = b2.Synapses(inp, post, model, on_pre=on_pre, on_post=on_post, namespace=ns)
     syn.connect()
@@ -99,10 +101,11 @@ def test_post_before_pre_depresses(input_delays):
     assert change == pytest.approx(-1e-4 * np.exp(-5 / 20), rel=1e-6)
 
 
-def test_no_learning_when_not_plastic():
-    # the rule is gated by the plastic flag; checked through the engine below as well
-    _, on_pre, on_post = stdp_synapse_equations(False)
-    assert "plastic_post" in on_pre and "plastic_post" in on_post
+@pytest.mark.parametrize("input_delays", [False, True])
+def test_no_learning_when_not_plastic(input_delays):
+    # both pairings that change the weight above leave it alone with learning switched off
+    assert weight_change([10.0], [5.0, 15.0], input_delays, plastic=0.0) == 0.0
+    assert weight_change([15.0], [5.0, 10.0], input_delays, plastic=0.0) == 0.0
 
 
 # -- the presentation protocol (runtime device, tiny network) ---------------------------------
@@ -363,3 +366,30 @@ def test_euler_option_runs_the_same_protocol(digits):
     state, result, _ = engine.run_chunk(state, digits[0][:2], intensity=2.0, plastic=True, seed=1)
     assert result.n_completed == 2 and result.counts.sum() > 0
     np.testing.assert_allclose(state["w"].reshape(784, N_TINY).sum(axis=0), 78.0, rtol=1e-9)
+
+
+def user_brian2_script() -> np.ndarray:
+    """A user's own runtime network (groups, synapses, a monitor), run with Brian2's defaults."""
+    source = b2.NeuronGroup(2, "dv/dt = (1.2 - v) / (10*ms) : 1", threshold="v > 1", reset="v = 0")
+    target = b2.NeuronGroup(2, "dv/dt = -v / (10*ms) : 1")
+    synapses = b2.Synapses(source, target, on_pre="v_post += 0.5")
+    synapses.connect()
+    monitor = b2.StateMonitor(target, "v", record=True)
+    b2.run(50 * b2.ms)
+    return np.array(monitor.v)
+
+
+def test_a_fit_and_predict_leave_the_users_brian2_session_as_it_was(digits):
+    b2.start_scope()
+    b2.defaultclock.dt = 0.2 * b2.ms
+    before = user_brian2_script()
+    device, flags = b2.get_device(), list(b2.prefs.codegen.cpp.extra_compile_args_gcc)
+    target = b2.prefs.codegen.target
+    model = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=0)
+    model.fit(digits[0][:5], digits[1][:5]).predict(digits[0][:2])
+    assert b2.get_device() is device and b2.prefs.codegen.target == target
+    assert b2.defaultclock.dt == 0.2 * b2.ms
+    assert list(b2.prefs.codegen.cpp.extra_compile_args_gcc) == flags
+    b2.start_scope()
+    np.testing.assert_array_equal(user_brian2_script(), before)
+    b2.defaultclock.dt = 0.1 * b2.ms

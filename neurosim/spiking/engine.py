@@ -1,6 +1,6 @@
-"""The Brian2 network of Diehl & Cook (2015) and the engine that runs it in chunks.
+"""The presentation protocol of Diehl & Cook (2015), run in chunks of examples.
 
-The whole presentation protocol lives inside the simulation, so no Python runs per example:
+The whole protocol lives inside the simulation, so no Python runs per example:
 
 - a one-neuron *control* group holds the index of the example on show, the input intensity and
   the spike count of the current window; at every window boundary (each 500 ms) it accepts the
@@ -11,50 +11,41 @@ The whole presentation protocol lives inside the simulation, so no Python runs p
 - learning (STDP, threshold adaptation, normalisation) is switched by one ``plastic`` flag, so
   one compiled binary serves training, labelling and testing.
 
-With the ``cpp_standalone`` device the network is compiled once (cached on disk, keyed by
-everything that changes the generated code) and re-run for each chunk of examples with
-``device.run(run_args=...)``, passing the state in and reading it back. The ``runtime`` device
-builds the same network with Brian2's numpy target and needs no compiler (slow; for tests).
+With the ``cpp_standalone`` device the network is compiled once (:mod:`neurosim.spiking.build`:
+cached on disk, keyed by everything that changes the generated code) and the binary is re-run
+for each chunk of examples with the state and images as run-time arguments. The ``runtime``
+device builds the same network with Brian2's numpy target and needs no compiler (slow; for
+tests). Either way Brian2's global state is left as the caller had it
+(:func:`~neurosim.spiking.brian2_internals.isolated_device`). The network itself (equations,
+groups, connections) is in :mod:`neurosim.spiking.model`.
 """
 
 from __future__ import annotations
 
-import atexit
-import gc
-import hashlib
-import json
-import os
 import shutil
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import brian2 as b2
 import numpy as np
+from brian2.core.variables import Variable
 
+from neurosim.spiking.brian2_internals import (
+    SEED_VARIABLE,
+    isolated_device,
+    read_result,
+    run_binary,
+    stop_function,
+)
+from neurosim.spiking.build import StandaloneBuild, build_key, standalone_build
+from neurosim.spiking.model import build_layers, namespace
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = [
-    "COMPILER_FLAGS",
-    "DEVICES",
-    "ChunkResult",
-    "Recording",
-    "STDPEngine",
-    "build_cache_dir",
-    "build_layers",
-    "namespace",
-    "stdp_synapse_equations",
-]
+__all__ = ["DEVICES", "ChunkResult", "Recording", "STDPEngine", "require_device"]
 
-# Code generation depends on this file, so its content is part of every build key (hashed once:
-# an edit while a process runs must not change that process's key).
-_ENGINE_SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-
-# Network state that is carried from one chunk to the next: (group, variable, state key).
+# Network state carried from one chunk to the next, as (group, variable): its state key is
+# "group_variable" (the plastic weights and presynaptic traces are added per configuration).
 _NEURON_STATE = (
     ("exc", "v"),
     ("exc", "ge"),
@@ -66,43 +57,8 @@ _NEURON_STATE = (
     ("inh", "ge"),
     ("inh", "gi"),
 )
-
-
-# Flags for compiling the generated C++ (flags the compiler lacks are dropped by Brian2). Brian2's
-# defaults keep GCC from vectorising the neuron state updates, where half of a training step's
-# time goes (the excitatory layer's exponential-Euler update evaluates an exp per neuron):
-# - Brian2 adds -fno-finite-math-only to -ffast-math, which hides glibc's vector exp (libmvec);
-# - the update loop reads and writes 8 arrays through pointers copied from globals, whose
-#   __restrict GCC ignores; proving them disjoint takes more run-time checks than GCC's default
-#   limit of 10.
-# With both changed GCC vectorises the update (about 3x faster on AVX-512). The vector exp may
-# differ from the scalar one in the last bits, so spike trains need not match builds with
-# Brian2's flags bit for bit (accuracy re-measured: benchmarks/RESULTS.md). Used for
-# cpp_standalone builds only; brian2cuda keeps its own host-compiler flags.
-COMPILER_FLAGS = (
-    "-w",
-    "-O3",
-    "-ffast-math",
-    "-march=native",
-    "-std=c++11",
-    "--param=vect-max-version-for-alias-checks=200",
-)
-
-
-@contextmanager
-def _compiler_flags(device: str) -> Iterator[None]:
-    """Compile cpp_standalone builds with :data:`COMPILER_FLAGS` inside the block.
-
-    Brian2's preference is restored afterwards; other devices keep it unchanged.
-    """
-    previous = b2.prefs.codegen.cpp.extra_compile_args_gcc
-    if device == "cpp_standalone":
-        b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
-    try:
-        yield
-    finally:
-        b2.prefs.codegen.cpp.extra_compile_args_gcc = previous
-
+# Control-group variables recorded at every window boundary.
+_CONTROL_RECORD = ("total", "example", "intensity", "input_spikes", "inh_spikes")
 
 # Brian2 devices the engine runs on: compiled C++, compiled CUDA (brian2cuda), numpy runtime.
 DEVICES = ("cpp_standalone", "cuda_standalone", "runtime")
@@ -121,150 +77,6 @@ def require_device(device: str) -> None:
                 "'neurosim[gpu]' (installs brian2cuda), with the CUDA toolkit (nvcc) and an "
                 "NVIDIA GPU; or use device='cpp_standalone'"
             ) from error
-
-
-def build_cache_dir() -> Path:
-    """Folder holding compiled Brian2 builds (``NEUROSIM_BUILD_CACHE`` overrides it)."""
-    if os.environ.get("NEUROSIM_BUILD_CACHE"):
-        return Path(os.environ["NEUROSIM_BUILD_CACHE"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "neurosim" / "brian2-builds"
-
-
-@contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``path`` (no-op where fcntl is unavailable)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def namespace(params: DiehlCookParams) -> dict:
-    """The constants as a Brian2 namespace (names as in :class:`DiehlCookParams`)."""
-    names = {
-        name: getattr(params, name)
-        for name in params.__dataclass_fields__
-        if name not in ("dt", "min_spikes")
-    }
-    names["min_spikes"] = float(params.min_spikes)
-    return names
-
-
-def build_layers(
-    n_input: int,
-    n_neurons: int,
-    params: DiehlCookParams,
-    *,
-    input_delays: bool,
-    input_model: str,
-    input_threshold: str,
-    count_increment: str,
-    extra_namespace: dict | None = None,
-) -> dict:
-    """Create the layers and connections of the network in the active Brian2 device.
-
-    Returns the input group ``inp`` (a ``rate`` per pixel plus ``input_model``), the
-    excitatory and inhibitory groups ``exc`` and ``inh``, the plastic synapses ``syn`` and the
-    fixed ``exc_inh`` (one-to-one) and ``inh_exc`` (to every other neuron) connections.
-    ``count_increment`` is added to an excitatory neuron's ``count`` at each of its spikes;
-    input and inhibitory neurons count all their spikes in ``spikes``;
-    ``extra_namespace`` adds names (functions, arrays) the caller's code refers to.
-    """
-    ns = {**namespace(params), **(extra_namespace or {})}
-    n_in, n = n_input, n_neurons
-    pre_trace = "" if input_delays else "dpre/dt = -pre / tau_pre : 1"
-    inp = b2.NeuronGroup(
-        n_in,
-        f"rate : Hz\nspikes : 1\n{input_model}\n{pre_trace}",
-        threshold=input_threshold,
-        reset="spikes += 1" if input_delays else "pre = 1\nspikes += 1",
-        method="euler",
-        name="inp",
-        namespace=ns,
-    )
-
-    exc = b2.NeuronGroup(
-        n,
-        """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
-        i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
-        dge/dt = -ge / tau_ge : 1
-        dgi/dt = -gi / tau_gi : 1
-        dtheta/dt = -plastic * theta / tau_theta : volt
-        dpost1/dt = -post1 / tau_post1 : 1
-        dpost2/dt = -post2 / tau_post2 : 1
-        count : 1
-        w_sum : 1
-        norm : 1
-        plastic : 1 (shared)""",
-        threshold="v > theta - theta_offset + v_thresh_exc",
-        reset=f"""v = v_reset_exc
-        theta += plastic * theta_plus
-        post1 = 1
-        post2 = 1
-        count += {count_increment}""",
-        refractory="refractory_exc",
-        method=params.integration,
-        name="exc",
-        namespace=ns,
-    )
-
-    inh = b2.NeuronGroup(
-        n,
-        """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
-        i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
-        dge/dt = -ge / tau_ge : 1
-        dgi/dt = -gi / tau_gi : 1
-        spikes : 1""",
-        threshold="v > v_thresh_inh",
-        reset="v = v_reset_inh\nspikes += 1",
-        refractory="refractory_inh",
-        method=params.integration_inh,
-        name="inh",
-        namespace=ns,
-    )
-
-    model, on_pre, on_post = stdp_synapse_equations(input_delays)
-    syn = b2.Synapses(inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns)
-    syn.connect(i=np.repeat(np.arange(n_in), n), j=np.tile(np.arange(n), n_in))
-
-    exc_inh = b2.Synapses(exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns)
-    exc_inh.connect(j="i")
-    inh_exc = b2.Synapses(inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns)
-    inh_exc.connect(condition="i != j")
-    return dict(inp=inp, exc=exc, inh=inh, syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
-
-
-def stdp_synapse_equations(input_delays: bool) -> tuple[str, str, str]:
-    """Model, on_pre and on_post code of the plastic input -> excitatory synapses.
-
-    Triplet-trace STDP of the original: a presynaptic spike depresses by ``nu_pre * post1``;
-    a postsynaptic spike potentiates by ``nu_post * pre * post2`` with ``post2`` read before
-    the spike resets it to 1 (Brian2 runs synaptic code before resets). Weights stay in
-    [0, w_max]; everything is gated by the excitatory group's ``plastic`` flag. Without input
-    delays the presynaptic trace ``pre`` is a variable of the input group (identical for all
-    synapses of an input neuron); with delays it is per synapse and event-driven.
-    """
-    depress = "w = clip(w - plastic_post * nu_pre * post1_post, 0, w_max)"
-    if input_delays:
-        return (
-            "w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
-            f"ge_post += w\npre = 1\n{depress}",
-            "w = clip(w + plastic_post * nu_post * pre * post2_post, 0, w_max)",
-        )
-    return (
-        "w : 1",
-        f"ge_post += w\n{depress}",
-        "w = clip(w + plastic_post * nu_post * pre_pre * post2_post, 0, w_max)",
-    )
 
 
 @dataclass
@@ -318,7 +130,7 @@ class STDPEngine:
         Input pixels and excitatory (= inhibitory) neurons.
     params : DiehlCookParams
         All constants.
-    device : {"cpp_standalone", "runtime"}
+    device : {"cpp_standalone", "cuda_standalone", "runtime"}
     input_delays : bool
         Per-synapse input delays U[0, max_delay] with per-synapse presynaptic traces (as in the
         original), or no delays with presynaptic traces held once per input neuron (identical
@@ -358,11 +170,29 @@ class STDPEngine:
         # (brian2cuda cannot: a device function cannot stop the host's loop); otherwise the
         # control group idles through the remaining windows.
         self.early_stop = device != "cuda_standalone" if early_stop is None else early_stop
-        self.compile_seconds: float | None = None
-        self._objects: dict | None = None
-        self._binary_dir: Path | None = None
+        self._build: StandaloneBuild | None = None
 
-    # -- description of the network ----------------------------------------------------------
+    @property
+    def compile_seconds(self) -> float | None:
+        """Seconds this process spent getting the compiled build (None before the first run)."""
+        return None if self._build is None else self._build.seconds
+
+    def build_key(self) -> str:
+        """Hash of everything that changes the generated code (see :func:`build_key`)."""
+        return build_key(
+            {
+                "device": self.device,
+                "n_input": self.n_input,
+                "n_neurons": self.n_neurons,
+                "params": self.params.as_dict(),
+                "input_delays": self.input_delays,
+                "chunk_windows": self.chunk_windows,
+                "record_neurons": self.record_neurons,
+                "early_stop": self.early_stop,
+            }
+        )
+
+    # -- description of the protocol ---------------------------------------------------------
     def _presenting(self) -> str:
         """Abstract-code condition: true while the image is shown (steps 1..presentation)."""
         steps = self.params.steps_per_window
@@ -371,21 +201,57 @@ class STDPEngine:
             f"timestep(t, dt) % {steps} <= {self.params.presentation_steps})"
         )
 
-    def _construct(self, stop_when: b2.Function | None) -> dict:
-        """Create the Brian2 objects in the currently active device."""
+    def _duration(self) -> b2.Quantity:
         p = self.params
-        window = p.presentation_time + p.rest_time
-        ns = namespace(p)
-        presenting = self._presenting()
-        n_in, n = self.n_input, self.n_neurons
-        images = b2.TimedArray(np.zeros((self.chunk_windows, n_in)), dt=1 * b2.ms, name="images")
-        ns["images"] = images
-        if stop_when is not None:
-            ns["stop_when"] = stop_when
-        # One named clock for all window-boundary work keeps generated code (and so the
-        # compiled build) identical from one construction to the next.
-        boundary = b2.Clock(dt=window, name="window_clock")
+        # One extra step so the boundary after the last window (its decision) runs.
+        return self.chunk_windows * (p.presentation_time + p.rest_time) + p.dt
 
+    def _construct(self) -> dict:
+        """Create the Brian2 objects of one chunk's simulation in the active device."""
+        p = self.params
+        objects: dict = {}
+        images = b2.TimedArray(
+            np.zeros((self.chunk_windows, self.n_input)), dt=1 * b2.ms, name="images"
+        )
+        # Named clocks keep generated code (and so the compiled build) identical from one
+        # construction to the next, and leave Brian2's defaultclock alone.
+        clock = b2.Clock(dt=p.dt, name="sim_clock")
+        boundary = b2.Clock(dt=p.presentation_time + p.rest_time, name="window_clock")
+        stop = stop_function(lambda: objects["net"].stop()) if self.early_stop else None
+        ns = {**namespace(p), "images": images, **({"stop_when": stop} if stop else {})}
+        objects["ctl"] = self._control_group(ns, boundary, clock)
+        presenting = self._presenting()
+        objects.update(
+            build_layers(
+                self.n_input,
+                self.n_neurons,
+                p,
+                input_delays=self.input_delays,
+                input_model="example : 1 (linked)\nintensity : 1 (linked)",
+                input_threshold=f"rate > 0*Hz and {presenting} and rand() < rate * dt",
+                count_increment=f"int{presenting}",
+                extra_namespace={"images": images},
+                clock=clock,
+            )
+        )
+        for var in ("example", "intensity"):
+            setattr(
+                objects["inp"],
+                var,
+                b2.linked_var(objects["ctl"], var, index=np.zeros(self.n_input, dtype=int)),
+            )
+        objects.update(self._window_boundary_operations(objects, boundary, clock))
+        objects.update(self._monitors(objects, boundary, clock))
+        objects["net"] = b2.Network(*objects.values(), name="net")
+        objects["images"] = images
+        return objects
+
+    def _control_group(self, ns: dict, boundary: b2.Clock, clock: b2.Clock) -> b2.NeuronGroup:
+        """The one-neuron group that runs the protocol: accept, re-present or idle.
+
+        Once every example is done it idles (the remaining windows show a blank image and
+        change nothing); where the device allows it, the run also stops.
+        """
         ctl = b2.NeuronGroup(
             1,
             """example : 1
@@ -400,10 +266,9 @@ class STDPEngine:
             stopped : 1""",
             name="ctl",
             namespace=ns,
+            clock=clock,
         )
-        # Once every example is done the control group idles (the remaining windows show a
-        # blank image and change nothing); where the device allows it, the run also stops.
-        stop = "" if stop_when is None else "stopped = stop_when(int(example >= n_valid))"
+        stop = "stopped = stop_when(int(example >= n_valid))" if "stop_when" in ns else ""
         ctl.run_regularly(
             f"""active = has_previous * int(example < n_valid)
             accepted = active * int(total >= min_spikes or intensity >= max_intensity)
@@ -416,25 +281,19 @@ class STDPEngine:
             order=3,
             name="ctl_decide",
         )
+        return ctl
 
-        layers = build_layers(
-            n_in,
-            n,
-            p,
-            input_delays=self.input_delays,
-            input_model="example : 1 (linked)\nintensity : 1 (linked)",
-            input_threshold=f"rate > 0*Hz and {presenting} and rand() < rate * dt",
-            count_increment=f"int{presenting}",
-            extra_namespace={"images": images},
-        )
-        inp, exc, inh, syn = layers["inp"], layers["exc"], layers["inh"], layers["syn"]
-        inp.example = b2.linked_var(ctl, "example", index=np.zeros(n_in, dtype=int))
-        inp.intensity = b2.linked_var(ctl, "intensity", index=np.zeros(n_in, dtype=int))
-        # Window-boundary work, in this order: record the window's counts (0), tally them
-        # into the control group (1), record the tallies (2), decide (3), set the next
-        # window's rates and clear the counters (4), then normalise the weights (5-7). Tallies
-        # are summed once per window rather than sent as spikes: a spike pathway costs two
-        # code objects in every time step.
+    @staticmethod
+    def _window_boundary_operations(objects: dict, boundary: b2.Clock, clock: b2.Clock) -> dict:
+        """Work at each window boundary, in this order (``order`` of each operation).
+
+        Record the window's counts (0, in :meth:`_monitors`), tally them into the control
+        group (1), record the tallies (2), decide (3, the control group), set the next
+        window's rates and clear the counters (4), then normalise the weights (5-7). Tallies
+        are summed once per window rather than sent as spikes: a spike pathway costs two code
+        objects in every time step. Returns the tally connections.
+        """
+        ctl, inp, exc, inh, syn = (objects[k] for k in ("ctl", "inp", "exc", "inh", "syn"))
         tallies = {}
         for source, source_var, total_var in (
             (exc, "count", "total"),
@@ -445,7 +304,7 @@ class STDPEngine:
             ctl.run_regularly(
                 f"{total_var} = 0", clock=boundary, when="start", order=0, name=f"{name}_reset"
             )
-            tallies[name] = b2.Synapses(source, ctl, name=name)
+            tallies[name] = b2.Synapses(source, ctl, name=name, clock=clock)
             tallies[name].connect(i=np.arange(source.N), j=np.zeros(source.N, dtype=int))
             tallies[name].run_regularly(
                 f"{total_var}_post += {source_var}_pre",
@@ -476,121 +335,69 @@ class STDPEngine:
         syn.run_regularly(
             "w = w * norm_post", clock=boundary, when="start", order=7, name="syn_scale"
         )
+        return tallies
 
-        count_mon = b2.StateMonitor(
-            exc, "count", record=True, clock=boundary, when="start", order=0, name="count_mon"
-        )
-        ctl_mon = b2.StateMonitor(
-            ctl,
-            ["total", "example", "intensity", "input_spikes", "inh_spikes"],
-            record=0,
-            clock=boundary,
-            when="start",
-            order=2,
-            name="ctl_mon",
-        )
-        objects = dict(
-            images=images,
-            ctl=ctl,
-            **layers,
-            **tallies,
-            count_mon=count_mon,
-            ctl_mon=ctl_mon,
-        )
+    def _monitors(self, objects: dict, boundary: b2.Clock, clock: b2.Clock) -> dict:
+        """Window-boundary monitors, plus spikes and traces when ``record_neurons`` is set."""
+        monitors = {
+            "count_mon": b2.StateMonitor(
+                objects["exc"],
+                "count",
+                record=True,
+                clock=boundary,
+                when="start",
+                order=0,
+                name="count_mon",
+            ),
+            "ctl_mon": b2.StateMonitor(
+                objects["ctl"],
+                list(_CONTROL_RECORD),
+                record=0,
+                clock=boundary,
+                when="start",
+                order=2,
+                name="ctl_mon",
+            ),
+        }
         if self.record_neurons is not None:
             for name in ("inp", "exc", "inh"):
-                objects[f"spikes_{name}"] = b2.SpikeMonitor(objects[name], name=f"spikes_{name}")
-            objects["state_mon"] = b2.StateMonitor(
-                exc, ["v", "theta"], record=list(self.record_neurons), name="state_mon"
+                monitors[f"spikes_{name}"] = b2.SpikeMonitor(objects[name], name=f"spikes_{name}")
+            monitors["state_mon"] = b2.StateMonitor(
+                objects["exc"],
+                ["v", "theta"],
+                record=list(self.record_neurons),
+                name="state_mon",
+                clock=clock,
             )
-        objects["net"] = b2.Network(
-            *(obj for key, obj in objects.items() if key != "images"), name="net"
-        )
-        return objects
+        return monitors
 
-    # -- building ----------------------------------------------------------------------------
-    def _duration(self) -> b2.Quantity:
-        p = self.params
-        # One extra step so the boundary after the last window (its decision) runs.
-        return self.chunk_windows * (p.presentation_time + p.rest_time) + p.dt
+    def _state_targets(self) -> list[tuple[str, str, str]]:
+        """(group, variable, state key) of everything carried from one chunk to the next."""
+        targets = [(group, var, f"{group}_{var}") for group, var in _NEURON_STATE]
+        targets.append(("syn", "w", "w"))
+        if self.input_delays:
+            targets += [("syn", "pre", "syn_pre"), ("syn", "delay", "delay")]
+        else:
+            targets.append(("inp", "pre", "input_pre"))
+        return targets
 
-    def build_key(self) -> str:
-        """Hash of everything that changes the generated code."""
-        description = {
-            "engine_source": _ENGINE_SOURCE_HASH,
-            "brian2": b2.__version__,
-            "n_input": self.n_input,
-            "n_neurons": self.n_neurons,
-            "params": self.params.as_dict(),
-            "input_delays": self.input_delays,
-            "chunk_windows": self.chunk_windows,
-            "record_neurons": self.record_neurons,
-            "early_stop": self.early_stop,
-            "compiler_flags": COMPILER_FLAGS,
+    def _result_variables(self, objects: dict) -> dict[str, Variable]:
+        """The variables a chunk's results are read from, by name."""
+        variables = {
+            key: objects[group].variables[var] for group, var, key in self._state_targets()
         }
-        return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
-
-    def _stop_function(self) -> b2.Function:
-        def stop_when(condition):
-            if np.any(condition) and self._objects is not None:
-                self._objects["net"].stop()
-            return condition
-
-        function = b2.Function(stop_when, arg_units=[1], return_unit=1, stateless=False)
-        function.implementations.add_implementation(
-            "cpp",
-            """double neurosim_stop_when(double condition) {
-                if (condition > 0.0) Network::_globally_stopped = true;
-                return condition;
-            }""",
-            name="neurosim_stop_when",
-        )
-        return function
-
-    def _claim_device(self, device: str, **options) -> None:
-        """Make ``device`` Brian2's active device, owned by this engine.
-
-        The previous owner's Brian2 objects are dropped first: while they live, Brian2 renames
-        new code objects (``..._1``), which would change the generated code and force a
-        recompilation of an otherwise cached build.
-        """
-        previous = getattr(b2.get_device(), "_neurosim_owner", None)
-        if previous is not None:
-            previous._objects = None
-        self._objects = None
-        b2.device.reinit()  # the device's own references go here
-        gc.collect()
-        b2.device.activate()
-        b2.set_device(device, **options)
-        b2.get_device()._neurosim_owner = self
-
-    def _ensure_built(self) -> None:
-        """Generate and compile the standalone project (cached on disk), once per process."""
-        if self._objects is not None and getattr(b2.get_device(), "_neurosim_owner", None) is self:
-            return
-        build_dir = build_cache_dir() / self.build_key()
-        start = time.perf_counter()
-        with _exclusive_lock(build_dir.with_suffix(".lock")):
-            self._claim_device(self.device, directory=str(build_dir), build_on_run=False)
-            b2.defaultclock.dt = self.params.dt
-            self._objects = self._construct(self._stop_function() if self.early_stop else None)
-            if self.device == "cpp_standalone":  # brian2cuda seeds cuRAND itself
-                b2.device.insert_code(
-                    "before_network_run",
-                    'if (const char* _seed = std::getenv("NEUROSIM_SEED")) '
-                    "brian::_random_generators[0].seed(std::stoull(_seed));",
-                )
-            self._objects["net"].run(self._duration())
-            with _compiler_flags(self.device):
-                b2.device.build(directory=str(build_dir), compile=True, run=False)
-            # Run from a private copy of the binary and its data files: another process may
-            # rebuild the shared folder (rewriting those files) while this one simulates.
-            private = Path(tempfile.mkdtemp(prefix="neurosim-build-"))
-            shutil.copy2(build_dir / "main", private / "main")
-            shutil.copytree(build_dir / "static_arrays", private / "static_arrays")
-        atexit.register(shutil.rmtree, private, ignore_errors=True)
-        self.compile_seconds = time.perf_counter() - start
-        self._binary_dir = private
+        variables["final_example"] = objects["ctl"].variables["example"]
+        variables["final_intensity"] = objects["ctl"].variables["intensity"]
+        variables["count"] = objects["count_mon"].variables["count"]
+        for var in _CONTROL_RECORD:
+            variables[f"ctl_{var}"] = objects["ctl_mon"].variables[var]
+        if self.record_neurons is not None:
+            for name in ("inp", "exc", "inh"):
+                for var in ("t", "i"):
+                    variables[f"spikes_{name}_{var}"] = objects[f"spikes_{name}"].variables[var]
+            for var in ("t", "v", "theta"):
+                variables[f"state_{var}"] = objects["state_mon"].variables[var]
+        return variables
 
     # -- running -----------------------------------------------------------------------------
     def run_chunk(
@@ -630,47 +437,47 @@ class STDPEngine:
         padded = np.zeros((self.chunk_windows, self.n_input))
         padded[:n_valid] = images
         scalars = {"intensity": intensity, "n_valid": n_valid, "plastic": float(plastic)}
-        if self.device == "runtime":
-            return self._run_runtime(state, padded, scalars, seed)
-        return self._run_standalone(state, padded, scalars, seed)
+        run = self._run_runtime if self.device == "runtime" else self._run_standalone
+        return self._collect(run(state, padded, scalars, seed), n_valid)
 
-    def _state_targets(self) -> list[tuple[str, str, str]]:
-        targets = [(group, var, f"{group}_{var}") for group, var in _NEURON_STATE]
-        targets.append(("syn", "w", "w"))
-        if self.input_delays:
-            targets += [("syn", "pre", "syn_pre"), ("syn", "delay", "delay")]
-        else:
-            targets.append(("inp", "pre", "input_pre"))
-        return targets
+    def _run_runtime(self, state, padded, scalars, seed) -> dict[str, np.ndarray]:
+        """One chunk in Brian2's numpy runtime; returns the raw results by name."""
+        with isolated_device("runtime"):
+            b2.prefs.codegen.target = "numpy"
+            objects = self._construct()
+            objects["images"].values[:] = padded
+            for group, var, key in self._state_targets():
+                setattr(objects[group], f"{var}_", state[key])
+            objects["ctl"].intensity = scalars["intensity"]
+            objects["ctl"].n_valid = scalars["n_valid"]
+            objects["exc"].plastic = scalars["plastic"]
+            b2.seed(seed)
+            objects["net"].run(self._duration(), namespace={})
+            return {
+                name: np.array(variable.get_value())
+                for name, variable in self._result_variables(objects).items()
+            }
 
-    def _run_runtime(self, state, padded, scalars, seed):
-        self._claim_device("runtime")
-        b2.prefs.codegen.target = "numpy"
-        b2.defaultclock.dt = self.params.dt
-        self._objects = objects = self._construct(
-            self._stop_function() if self.early_stop else None
-        )
-        objects["images"].values[:] = padded
-        for group, var, key in self._state_targets():
-            setattr(objects[group], f"{var}_", state[key])
-        objects["ctl"].intensity = scalars["intensity"]
-        objects["ctl"].n_valid = scalars["n_valid"]
-        objects["exc"].plastic = scalars["plastic"]
-        b2.seed(seed)
-        objects["net"].run(self._duration(), namespace={})
-        return self._collect(objects, scalars["n_valid"])
+    def _standalone_build(self) -> StandaloneBuild:
+        """The compiled build, generated (or taken from the disk cache) once per process."""
+        if self._build is None:
 
-    def _run_standalone(self, state, padded, scalars, seed):
-        self._ensure_built()
-        objects = self._objects
+            def construct():
+                objects = self._construct()
+                return objects["net"], self._duration(), self._result_variables(objects)
+
+            self._build = standalone_build(self.build_key(), self.device, construct)
+        return self._build
+
+    def _run_standalone(self, state, padded, scalars, seed) -> dict[str, np.ndarray]:
+        """One chunk with the compiled binary; returns the raw results by name."""
+        build = self._standalone_build()
         run_dir = Path(tempfile.mkdtemp(prefix="neurosim-run-"))
-        results = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             args = []
             for group, var, key in self._state_targets():
-                path = run_dir / key
-                np.ascontiguousarray(state[key], dtype=np.float64).tofile(path)
-                args.append(f"{group}.{var}={path}")
+                np.ascontiguousarray(state[key], dtype=np.float64).tofile(run_dir / key)
+                args.append(f"{group}.{var}={run_dir / key}")
             padded.astype(np.float64).tofile(run_dir / "images")
             args.append(f"images.values={run_dir / 'images'}")
             args += [
@@ -678,50 +485,26 @@ class STDPEngine:
                 f"ctl.n_valid={float(scalars['n_valid'])!r}",
                 f"exc.plastic={float(scalars['plastic'])!r}",
             ]
-            os.environ["NEUROSIM_SEED"] = str(int(seed))
-            b2.device.run(
-                directory=str(self._binary_dir),
-                results_directory=results,
-                with_output=False,
-                run_args=args,
-            )
-            return self._collect(objects, scalars["n_valid"])
+            results = run_dir / "results"
+            run_binary(build.binary_dir, results, args, environment={SEED_VARIABLE: str(int(seed))})
+            return {name: read_result(results, entry) for name, entry in build.results.items()}
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
-            shutil.rmtree(self._binary_dir / results, ignore_errors=True)
-
-    def _monitored(self, monitor: b2.StateMonitor, var: str) -> np.ndarray:
-        """A monitored variable as (n_records, n_recorded).
-
-        A standalone run stopped early has fewer records than Brian2 expects, so the raw
-        result file is read directly there.
-        """
-        if self.device == "runtime":
-            return np.asarray(getattr(monitor, f"{var}_")).T
-        variable = monitor.variables[var]
-        path = Path(b2.device.results_dir) / b2.device.get_array_filename(variable)
-        return np.fromfile(path, dtype=variable.dtype).reshape(-1, variable.size[1])
 
     def _collect(
-        self, objects, n_valid: int
+        self, raw: dict[str, np.ndarray], n_valid: int
     ) -> tuple[dict[str, np.ndarray], ChunkResult, Recording | None]:
-        state = {
-            key: np.array(getattr(objects[group], f"{var}_")[:], dtype=np.float64)
-            for group, var, key in self._state_targets()
-        }
+        """Turn a chunk's raw results into the new state, its windows and any recording."""
+        state = {key: raw[key].astype(np.float64) for _, _, key in self._state_targets()}
         # Record k (taken at the boundary before the decision) describes window k - 1.
         # Windows after the last example (where the run is not stopped early) are dropped.
-        shown = self._monitored(objects["ctl_mon"], "example")[1:, 0] < n_valid
-        counts = self._monitored(objects["count_mon"], "count")[1:][shown]
-        ctl = {
-            var: self._monitored(objects["ctl_mon"], var)[1:, 0][shown]
-            for var in ("total", "example", "intensity", "input_spikes", "inh_spikes")
-        }
+        shown = raw["ctl_example"][1:, 0] < n_valid
+        counts = raw["count"][1:][shown]
+        ctl = {var: raw[f"ctl_{var}"][1:, 0][shown] for var in _CONTROL_RECORD}
         totals, intensity = ctl["total"], ctl["intensity"]
-        example = ctl["example"].astype(np.int64)
         p = self.params
         accepted = (totals >= p.min_spikes) | (intensity >= p.max_intensity)
-        n_completed = int(objects["ctl"].example_[0])
+        n_completed = int(raw["final_example"][0])
         if n_completed != int(accepted.sum()):
             raise RuntimeError(
                 f"engine bookkeeping mismatch: {n_completed} examples completed but "
@@ -729,29 +512,23 @@ class STDPEngine:
             )
         result = ChunkResult(
             counts=counts,
-            example=example,
+            example=ctl["example"].astype(np.int64),
             intensity=intensity,
             input_spikes=ctl["input_spikes"],
             inh_spikes=ctl["inh_spikes"],
             accepted=accepted,
             n_completed=n_completed,
-            next_intensity=float(objects["ctl"].intensity_[0]),
+            next_intensity=float(raw["final_intensity"][0]),
         )
         recording = None
         if self.record_neurons is not None:
             recording = Recording(
                 spikes={
-                    name: (
-                        np.asarray(objects[f"spikes_{name}"].t_),
-                        np.asarray(objects[f"spikes_{name}"].i_),
-                    )
+                    name: (raw[f"spikes_{name}_t"], raw[f"spikes_{name}_i"])
                     for name in ("inp", "exc", "inh")
                 },
-                state_t=np.asarray(objects["state_mon"].t_),
-                state={
-                    var: np.asarray(getattr(objects["state_mon"], f"{var}_"))
-                    for var in ("v", "theta")
-                },
+                state_t=raw["state_t"],
+                state={var: raw[f"state_{var}"].T for var in ("v", "theta")},
                 state_neurons=np.asarray(self.record_neurons),
             )
         return state, result, recording

@@ -1,0 +1,209 @@
+"""Every use of Brian2 beyond its documented user API, in one place.
+
+The engine needs a few things Brian2 does not offer as public API: a simulation that ends
+itself from generated C++ (``Network::_globally_stopped``), the seed of a compiled binary's
+random generator, the names of the raw files a standalone binary writes, and the binary's
+command line. A Brian2 upgrade that changes any of them should break this module (and its
+tests, ``tests/test_brian2_internals.py``) and nothing else.
+
+It also keeps Brian2's global state (the active device, the preferences the engine sets and
+``defaultclock.dt``) as the caller left it: :func:`isolated_device` builds on a private device
+instance and restores everything on the way out, so users can run their own Brian2 code
+before and after ours in one process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import brian2 as b2
+import numpy as np
+from brian2.core.variables import Variable
+from brian2.devices.device import Device
+
+__all__ = [
+    "ResultFile",
+    "isolated_device",
+    "read_result",
+    "result_file",
+    "run_binary",
+    "seed_from_environment",
+    "stop_function",
+]
+
+# Brian2's device registry and device stack (the package attribute of the same name is the
+# active-device proxy, so the module is looked up by name).
+b2_device_module = importlib.import_module("brian2.devices.device")
+
+# Environment variable through which a compiled binary receives the seed of its generator.
+SEED_VARIABLE = "NEUROSIM_SEED"
+
+# Brian2 preferences the engine may change while it builds or runs; restored afterwards.
+_PREFERENCES = ("codegen.target", "codegen.cpp.extra_compile_args_gcc")
+
+
+@contextmanager
+def isolated_device(name: str, **options) -> Iterator[Device]:
+    """Make a *new* instance of Brian2's device ``name`` active inside the block.
+
+    Brian2's own device objects (``all_devices``), the previously active device with its
+    build options, ``defaultclock.dt``, the preferences in ``_PREFERENCES`` and NumPy's
+    global random state are restored on exit, also when the block raises. Objects created inside the block belong to the
+    private instance, so they never appear in the user's standalone project.
+
+    Parameters
+    ----------
+    name : str
+        A registered device ("runtime", "cpp_standalone", "cuda_standalone").
+    **options
+        Passed to :func:`brian2.set_device` (``directory``, ``build_on_run``, ...).
+
+    Yields
+    ------
+    Device
+        The private device instance.
+    """
+    previous = b2.get_device()
+    previous_build_on_run = getattr(previous, "build_on_run", True)
+    previous_options = dict(getattr(previous, "build_options", {}) or {})
+    previous_dt = previous.defaultclock.dt if previous.defaultclock is not None else None
+    preferences = {key: b2.prefs[key] for key in _PREFERENCES}
+    numpy_random_state = np.random.get_state()  # brian2.seed reseeds numpy's global generator
+    private = type(b2_device_module.all_devices[name])()
+    b2.set_device(private, **options)
+    try:
+        yield private
+    finally:
+        # set_device pushed the previous device onto Brian2's stack; take it back off and make
+        # it active again with its own options (reset_device would copy our dt onto it).
+        stack = b2_device_module.previous_devices
+        if stack and stack[-1][0] is previous:
+            stack.pop()
+        b2_device_module._do_set_device(previous, previous_build_on_run, **previous_options)
+        if previous_dt is not None:
+            previous.defaultclock.dt = previous_dt
+        for key, value in preferences.items():
+            b2.prefs[key] = value
+        np.random.set_state(numpy_random_state)
+
+
+def stop_function(stop: Callable[[], None]) -> b2.Function:
+    """A Brian2 function ``stop_when(condition)`` that ends the run when ``condition`` > 0.
+
+    It returns its argument. On the runtime device it calls ``stop()``; in generated C++ it
+    sets ``Network::_globally_stopped``, which Brian2's standalone network loop checks after
+    every time step.
+    """
+
+    def stop_when(condition):
+        if np.any(condition):
+            stop()
+        return condition
+
+    function = b2.Function(stop_when, arg_units=[1], return_unit=1, stateless=False)
+    function.implementations.add_implementation(
+        "cpp",
+        """double neurosim_stop_when(double condition) {
+            if (condition > 0.0) Network::_globally_stopped = true;
+            return condition;
+        }""",
+        name="neurosim_stop_when",
+    )
+    return function
+
+
+def seed_from_environment(device: Device) -> None:
+    """Make a standalone binary seed its random generator from ``$NEUROSIM_SEED``, if set."""
+    device.insert_code(
+        "before_network_run",
+        f'if (const char* _seed = std::getenv("{SEED_VARIABLE}")) '
+        "brian::_random_generators[0].seed(std::stoull(_seed));",
+    )
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """Where a standalone binary writes one variable, and how to read it.
+
+    Attributes
+    ----------
+    file : str
+        File name inside the results folder.
+    dtype : str
+        NumPy dtype of the raw values.
+    columns : int or None
+        Columns of a two-dimensional (monitor) variable, None for a flat one.
+    """
+
+    file: str
+    dtype: str
+    columns: int | None = None
+
+
+def result_file(device: Device, variable: Variable) -> ResultFile:
+    """Describe the raw results file of ``variable`` in a built standalone project."""
+    size = variable.size
+    columns = int(size[1]) if isinstance(size, tuple) and len(size) == 2 else None
+    return ResultFile(
+        file=device.get_array_filename(variable),
+        dtype=np.dtype(variable.dtype).name,
+        columns=columns,
+    )
+
+
+def read_result(results_dir: Path, entry: ResultFile) -> np.ndarray:
+    """Read one variable from a results folder (rows x columns for a monitor variable).
+
+    A run that stopped early wrote fewer monitor rows than the run's duration implies; the
+    raw file always holds exactly the rows recorded.
+    """
+    values = np.fromfile(Path(results_dir) / entry.file, dtype=entry.dtype)
+    return values if entry.columns is None else values.reshape(-1, entry.columns)
+
+
+def run_binary(
+    binary_dir: Path,
+    results_dir: Path,
+    run_args: list[str],
+    *,
+    environment: Mapping[str, str] | None = None,
+) -> None:
+    """Run a built standalone binary (``binary_dir/main``), writing into ``results_dir``.
+
+    ``run_args`` are Brian2's ``name=value`` run arguments (``group.variable=file`` sets an
+    array from a raw float64 file, ``group.variable=number`` a scalar). The environment is
+    the process's plus Brian2's run-time variables plus ``environment``; the process's own
+    environment is left unchanged.
+
+    Raises
+    ------
+    RuntimeError
+        If the binary fails; the message holds the end of its output.
+    """
+    results_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        **b2.prefs["devices.cpp_standalone.run_environment_variables"],
+        **(environment or {}),
+    }
+    command = [str(Path(binary_dir) / "main"), "--results_dir", f"{results_dir}{os.sep}"]
+    completed = subprocess.run(
+        command + list(run_args),
+        cwd=binary_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        output = completed.stdout.decode(errors="replace")[-2000:]
+        raise RuntimeError(
+            f"the compiled simulation in {binary_dir} failed with exit code "
+            f"{completed.returncode}:\n{output}"
+        )
