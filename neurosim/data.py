@@ -19,7 +19,6 @@ import http.client
 import logging
 import math
 import os
-import sys
 import urllib.error
 import urllib.request
 import zlib
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 from sklearn.utils import check_random_state
 
 from neurosim.io import atomic_write
@@ -80,12 +80,12 @@ Fetcher = Callable[[str], bytes]
 
 
 def mnist_cache_dir() -> Path:
-    """Return the user cache folder for MNIST (created on demand, not here)."""
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        base = Path(os.environ["LOCALAPPDATA"])
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "neurosim" / "mnist"
+    """Return the user cache folder for MNIST (created on demand, not here).
+
+    The platform's user cache (``platformdirs``): ``$XDG_CACHE_HOME/neurosim/mnist``, by
+    default ``~/.cache/neurosim/mnist``, on Linux.
+    """
+    return Path(platformdirs.user_cache_dir("neurosim", appauthor=False)) / "mnist"
 
 
 def _read_maybe_gzip(path: Path) -> bytes:

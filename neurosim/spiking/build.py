@@ -92,7 +92,7 @@ def build_cache_dir() -> Path:
     """Folder holding compiled Brian2 builds (``NEUROSIM_BUILD_CACHE`` overrides it)."""
     if os.environ.get("NEUROSIM_BUILD_CACHE"):
         return Path(os.environ["NEUROSIM_BUILD_CACHE"])
-    return Path(platformdirs.user_cache_dir("neurosim")) / "brian2-builds"
+    return Path(platformdirs.user_cache_dir("neurosim", appauthor=False)) / "brian2-builds"
 
 
 @functools.cache
