@@ -10,6 +10,7 @@ import typing
 
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from neurosim import RateMLP, STDPNetwork, load_digits_784
 from neurosim.base import resolve_seed
@@ -114,3 +115,65 @@ def test_history_records_hold_their_declared_fields(request, name, record_type):
     assert {"examples_seen", "wall_time", "val_accuracy"} <= fields
     assert all(set(record) == fields for record in history)
     assert json.loads(json.dumps(history)) == history
+
+
+# -- scikit-learn's estimator checks on the spiking network ------------------------------------
+# RateMLP runs the whole suite in test_rate_mlp.py. STDPNetwork's inputs are firing rates, pixel
+# intensities in [0, 1]: it refuses anything else, and declares the "positive_only" input tag,
+# for which scikit-learn shifts its data to start at 0 but does not scale it into [0, 1]. The
+# checks below draw data above 1, so they cannot apply; each would fail on the range check.
+_ABOVE_ONE = "its data exceed 1; STDPNetwork takes pixel intensities in [0, 1]"
+STDP_EXCLUDED_CHECKS = {
+    name: _ABOVE_ONE
+    for name in (
+        "check_classifier_data_not_an_array",
+        "check_classifiers_classes",
+        "check_classifiers_train",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_overwrite_params",
+        "check_estimators_partial_fit_n_features",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_non_transformer_estimators_n_iter",
+        "check_pipeline_consistency",
+        "check_readonly_memmap_input",
+    )
+}
+# These checks train and predict: a compiled build per feature count (minutes on a cold build
+# cache, then about ten seconds each).
+STDP_TRAINING_CHECKS = {
+    "check_classifiers_one_label",
+    "check_dtype_object",
+    "check_estimators_nan_inf",
+    "check_fit_score_takes_y",
+    "check_supervised_y_2d",
+}
+
+
+def _stdp_checks():
+    tiny = STDPNetwork(n_neurons=4, chunk_size=64, random_state=0)
+    for estimator, check in estimator_checks_generator(tiny, legacy=True, mark=None):
+        name = check.func.__name__
+        options = ",".join(f"{key}={value}" for key, value in check.keywords.items())
+        if name in STDP_EXCLUDED_CHECKS:
+            marks = [pytest.mark.skip(reason=STDP_EXCLUDED_CHECKS[name])]
+        else:
+            marks = [pytest.mark.slow] if name in STDP_TRAINING_CHECKS else []
+        yield pytest.param(estimator, check, id=f"{name}({options})", marks=marks)
+
+
+@pytest.mark.parametrize("estimator, check", _stdp_checks())
+def test_stdp_network_sklearn_estimator_contract(estimator, check):
+    check(estimator)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from brian2 import Quantity, units
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
 from neurosim.base import (
@@ -243,13 +244,19 @@ class STDPNetwork(NeuroClassifier):
         if int(self.chunk_size) < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # inputs are firing rates: pixels in [0, 1]
+        return tags
+
     def _validate_pixels(self, X: Any, *, reset: bool) -> np.ndarray:
         X = self._validate_X(X, reset=reset)
         low, high = float(X.min()), float(X.max())
         if low < 0.0 or high > 1.0:
+            problem = "Negative values in data" if low < 0.0 else "Values above 1 in data"
             hint = " (divide 0..255 pixels by 255)" if high <= 255.0 and low >= 0.0 else ""
             raise ValueError(
-                f"STDPNetwork expects pixel intensities in [0, 1]; got values in "
+                f"{problem}: STDPNetwork expects pixel intensities in [0, 1]; got values in "
                 f"[{low:g}, {high:g}]{hint}"
             )
         return X
@@ -359,8 +366,8 @@ class STDPNetwork(NeuroClassifier):
         """
         self._check_params()
         X, y = self._validate_X_y(X, y, reset=True)
-        X = self._validate_pixels(X, reset=False)
         y_index = self._encode_labels(y, reset=True)
+        X = self._validate_pixels(X, reset=False)
         self._start_training()
         self._resume(X)
         self._train(X, X_val, y_val, y, base=0, target=int(self.max_iter) * len(X))
