@@ -251,6 +251,15 @@ class Splits:
     X_test: np.ndarray
     y_test: np.ndarray
 
+    def sizes(self) -> dict[str, int]:
+        """How many images each part holds (``n_train_full``: the whole training pool)."""
+        return {
+            "n_train": len(self.X_train),
+            "n_train_full": len(self.X_pool),
+            "n_val": 0 if self.X_val is None else len(self.X_val),
+            "n_test": len(self.X_test),
+        }
+
     def arrays(self) -> dict[str, np.ndarray | None]:
         """Training, validation and test arrays by name (not the pool, which can be large)."""
         return dict(

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from neurosim import plots
 from neurosim.data import DatasetNotFoundError
@@ -185,7 +186,8 @@ def run_study(
         raise SystemExit(f"error: {error}") from error
     logger.info("%s, %s mode, on %s; writing to %s", study.name, mode_of(args), data.name, folder)
 
-    output = study.run(args, data)
+    with logging_redirect_tqdm():  # log lines above the progress bars, not through them
+        output = study.run(args, data)
     filenames = save_figures(folder, output.figures)
     sweep = {"sweep": {"backend": args.backend, "n_jobs": args.n_jobs}} if study.sweep else {}
     results = write_results(
@@ -209,12 +211,15 @@ def run_study(
 
 
 # -- logging -----------------------------------------------------------------------------------
-class _LevelPrefix(logging.Filter):
-    """Name the level of warnings and errors; information lines go without one."""
+class _ConciseFormatter(logging.Formatter):
+    """``[12:34:56] message``; warnings and errors also name their level."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.level_prefix = "" if record.levelno < logging.WARNING else f"{record.levelname}: "
-        return True
+    _plain = logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S")
+    _levelled = logging.Formatter("[%(asctime)s] %(levelname)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        formatter = self._plain if record.levelno < logging.WARNING else self._levelled
+        return formatter.format(record)
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -223,10 +228,7 @@ class _StderrHandler(logging.StreamHandler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(
-            logging.Formatter("[%(asctime)s] %(level_prefix)s%(message)s", "%H:%M:%S")
-        )
-        self.addFilter(_LevelPrefix())
+        self.setFormatter(_ConciseFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr

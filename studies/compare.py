@@ -291,13 +291,14 @@ def report_body(
     config: ComparisonConfig, dataset: dict, tested: Tested, activity: ActivityRecording
 ) -> list[str]:
     """The report's text: warnings, sizes, the summary table and how to read it."""
-    lines = [f"> **Warning:** {warning}." for warning in tested.warnings]
+    lines = []
+    for warning in tested.warnings:
+        lines += [f"> **Warning:** {warning}.", ""]
     if config.snn_params:
-        lines += ["", f"Spiking-network constants overridden: `{json.dumps(config.snn_params)}`."]
+        lines += [f"Spiking-network constants overridden: `{json.dumps(config.snn_params)}`.", ""]
     cached = any(row.cached for row in tested.rows)
     return [
         *lines,
-        "",
         f"Training set: {dataset['n_train']:,} images (of {dataset['n_train_available']:,}); "
         f"test set: {dataset['n_test']:,} images (of {dataset['n_test_available']:,}); "
         f"learning-curve validation: {dataset['n_val']:,} images from the "
@@ -399,18 +400,15 @@ def model_record(fit: FitResult, evaluation: Evaluation) -> dict:
 
 
 def dataset_sizes(config: ComparisonConfig, splits: Splits, requested: str) -> dict:
-    """The subsets' sizes and where the validation images come from."""
+    """The subsets' sizes, the dataset asked for and where the validation images come from."""
     return {
         "requested": requested,
-        "n_train": len(splits.X_train),
-        "n_train_full": len(splits.X_pool),
-        "n_val": 0 if splits.X_val is None else len(splits.X_val),
+        **splits.sizes(),
         "val_source": (
             "training split (held out)"
             if config.val_from == "train"
             else "test split (monitoring only)"
         ),
-        "n_test": len(splits.X_test),
     }
 
 

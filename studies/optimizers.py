@@ -173,11 +173,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
             "optimizer_curves": "Training loss and validation accuracy vs epochs and wall time."
         },
         body=body,
-        dataset={
-            "n_train": len(splits.X_train),
-            "n_val": len(splits.X_val),
-            "n_test": len(splits.X_test),
-        },
+        dataset=splits.sizes(),
     )
 
 

@@ -20,6 +20,7 @@ from neurosim import STDPNetwork, plots
 from neurosim.experiment import (
     COMPARISON_PRESETS,
     Dataset,
+    FiringStatistics,
     comparison_splits,
     measure_firing_statistics,
     record_activity,
@@ -37,6 +38,24 @@ CAPTIONS = {
     "excitatory neurons.",
     "firing_statistics": "Spikes per image by digit and layer; excitatory firing rates.",
 }
+
+
+def _report_body(
+    snn_name: str, mode: str, seed: int, digits: list[int], n_stats: int, stats: FiringStatistics
+) -> list[str]:
+    """Which network and images, then the firing statistics in words."""
+    return [
+        f"{snn_name} from the comparison study ({mode} mode, seed {seed}), learning "
+        f"frozen. Rasters: the first test image of each digit {digits}. Statistics over the "
+        f"first {n_stats:,} test images (all windows, re-presentations included):",
+        "",
+        f"- excitatory spikes per image (accepted presentation): "
+        f"{stats.spikes_per_image_excitatory_accepted:.1f}; share of excitatory neurons "
+        f"firing for an image: {100 * stats.active_neuron_fraction:.1f} %;",
+        f"- windows per image: {stats.windows_per_image:.2f} "
+        f"({100 * stats.re_presented_fraction:.1f} % of images re-shown at higher "
+        f"intensity); synaptic events per image: {stats.synaptic_events_per_image:,.0f}.",
+    ]
 
 
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
@@ -91,24 +110,12 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         },
         "statistics": stats,
     }
-    body = [
-        f"{snn_name} from the comparison study ({mode} mode, seed {args.seed}), learning "
-        f"frozen. Rasters: the first test image of each digit {digits}. Statistics over the "
-        f"first {n_stats:,} test images (all windows, re-presentations included):",
-        "",
-        f"- excitatory spikes per image (accepted presentation): "
-        f"{stats.spikes_per_image_excitatory_accepted:.1f}; share of excitatory neurons "
-        f"firing for an image: {100 * stats.active_neuron_fraction:.1f} %;",
-        f"- windows per image: {stats.windows_per_image:.2f} "
-        f"({100 * stats.re_presented_fraction:.1f} % of images re-shown at higher "
-        f"intensity); synaptic events per image: {stats.synaptic_events_per_image:,.0f}.",
-    ]
     return StudyOutput(
         title=f"Spiking activity of the STDP network ({mode} mode)",
         results=results,
         figures=figures,
         captions=CAPTIONS,
-        body=body,
+        body=_report_body(snn_name, mode, args.seed, digits, n_stats, stats),
         dataset={"n_train": len(splits.X_train), "n_stats": n_stats},
     )
 

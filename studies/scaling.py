@@ -21,7 +21,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from neurosim import RateMLP, STDPNetwork, plots
-from neurosim.experiment import Dataset, curve_points, evaluate, fit_or_load, split_dataset
+from neurosim.experiment import (
+    Dataset,
+    Splits,
+    curve_points,
+    evaluate,
+    fit_or_load,
+    split_dataset,
+)
 from neurosim.spiking.params import PAPER_ACCURACY
 from neurosim.sweep import run_sweep
 from studies.common import Study, StudyOutput, dataset_tag, mode_of
@@ -126,6 +133,24 @@ def _tables(config: ScalingConfig, snn: list[dict], mlp: list[dict]) -> list[str
     ]
 
 
+def _report_body(
+    config: ScalingConfig, splits: Splits, args: argparse.Namespace, snn: list, mlp: list
+) -> list[str]:
+    """What was run, then the tables of both models."""
+    labelled = "all" if config.n_label is None else f"the first {config.n_label:,}"
+    return [
+        f"One pass over {len(splits.X_train):,} training images, seed {args.seed}; neurons "
+        f"assigned from {labelled} training images; tested on {len(splits.X_test):,} test "
+        f"images. Learning curves: {len(splits.X_val):,} validation images held out from the "
+        "training split. Learning time excludes the labelling and validation passes; "
+        f"configurations ran in parallel ({args.backend}), so times compare sizes with each "
+        "other, not machines. The paper trained on all 60,000 images (several passes for the "
+        "larger networks).",
+        "",
+        *_tables(config, snn, mlp),
+    ]
+
+
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     """Train and test every size (a parallel sweep); draw accuracy and cost against size."""
     config = PRESETS[mode_of(args)]
@@ -179,18 +204,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         title=f"Scaling — {dataset_tag(data)}: {len(splits.X_train):,} training, "
         f"{len(splits.X_test):,} test images",
     )
-    labelled = "all" if config.n_label is None else f"the first {config.n_label:,}"
-    body = [
-        f"One pass over {len(splits.X_train):,} training images, seed {args.seed}; neurons "
-        f"assigned from {labelled} training images; tested on {len(splits.X_test):,} test "
-        f"images. Learning curves: {len(splits.X_val):,} validation images held out from the "
-        "training split. Learning time excludes the labelling and validation passes; "
-        f"configurations ran in parallel ({args.backend}), so times compare sizes with each "
-        "other, not machines. The paper trained on all 60,000 images (several passes for the "
-        "larger networks).",
-        "",
-        *_tables(config, snn, mlp),
-    ]
+    body = _report_body(config, splits, args, snn, mlp)
     return StudyOutput(
         title=f"Scaling of the STDP network and the MLP ({config.mode} mode)",
         results={
@@ -203,11 +217,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         figures={"scaling": figure},
         captions={"scaling": "Accuracy and training time against size; learning curves per size."},
         body=body,
-        dataset={
-            "n_train": len(splits.X_train),
-            "n_val": len(splits.X_val),
-            "n_test": len(splits.X_test),
-        },
+        dataset=splits.sizes(),
     )
 
 

@@ -18,6 +18,7 @@ from neurosim.experiment import (
     load_dataset,
     measure_firing_statistics,
     record_activity,
+    split_dataset,
     split_holdout,
     subset,
     summary_row,
@@ -241,3 +242,12 @@ def test_comparison_models_follow_the_preset():
     assert "59,500 ex." in names[2]
     # no second MLP when the whole split is no larger than the subset
     assert len(comparison_models(quick, n_train=3000, n_full=3000)) == 2
+
+
+def test_split_dataset_reports_its_sizes():
+    data = load_dataset("digits")
+    splits = split_dataset(data, n_train=100, n_val=50, n_test=40, seed=0)
+    pool = len(data.X_train) - 50  # the validation images are held out of the pool
+    assert splits.sizes() == {"n_train": 100, "n_train_full": pool, "n_val": 50, "n_test": 40}
+    everything = split_dataset(data, n_train=None, n_val=0, n_test=None, seed=0).sizes()
+    assert everything["n_val"] == 0 and everything["n_train"] == len(data.X_train)
