@@ -227,8 +227,8 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
         """Entries a checkpoint must hold for :meth:`_resume` to accept it for training on X."""
         return {"run_params": self._run_params(), "data": fingerprint(X)}
 
-    def _resume(self, X: np.ndarray) -> bool:
-        """Continue from ``checkpoint`` if that file exists; return whether it did.
+    def _resume(self, X: np.ndarray) -> None:
+        """Continue from ``checkpoint`` if that file exists.
 
         The file must be this model's kind of checkpoint, written by a run with the same
         parameters (but those in ``_RESUME_FREE_PARAMS``) on the same training data ``X``;
@@ -241,7 +241,7 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
             A file of another kind, configuration or data, or a corrupt one.
         """
         if self.checkpoint is None or not Path(self.checkpoint).exists():
-            return False
+            return
         arrays, metadata = load_arrays(self.checkpoint)
         if metadata.get("estimator") != self._CHECKPOINT_KIND:
             raise ModelFileError(f"{self.checkpoint} is not a {type(self).__name__} checkpoint")
@@ -261,7 +261,6 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
             raise ModelFileError(
                 f"checkpoint {self.checkpoint} lacks or garbles an entry: {error!r}"
             ) from error
-        return True
 
     @abstractmethod
     def _restore_checkpoint(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
