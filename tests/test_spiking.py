@@ -122,12 +122,13 @@ def tiny_engine(**changes) -> STDPEngine:
     return STDPEngine(784, N_TINY, params, device="runtime", chunk_windows=3)
 
 
-def test_normalisation_rescales_each_neurons_inputs_to_78(digits):
-    engine = tiny_engine()
+@pytest.mark.parametrize("w_sum_target", [78.0, 50.0])
+def test_normalisation_rescales_each_neurons_inputs_to_the_target_sum(digits, w_sum_target):
+    engine = tiny_engine(w_sum_target=w_sum_target)
     state = initial_state(784, N_TINY, engine.params)
     state, result, _ = engine.run_chunk(state, digits[0][:2], intensity=2.0, plastic=True, seed=1)
     column_sums = state["w"].reshape(784, N_TINY).sum(axis=0)
-    np.testing.assert_allclose(column_sums, 78.0, rtol=1e-9)
+    np.testing.assert_allclose(column_sums, w_sum_target, rtol=1e-9)
     assert result.n_completed == 2
 
 
@@ -179,6 +180,58 @@ def test_theta_rises_with_spikes_when_learning_and_is_frozen_otherwise(digits):
     assert result.counts.sum() > 0
     np.testing.assert_array_equal(frozen["exc_theta"], learned["exc_theta"])
     np.testing.assert_array_equal(frozen["w"], learned["w"])
+
+
+def test_frozen_engine_gives_the_same_spikes_as_the_plastic_engine_with_learning_off(digits):
+    plastic = tiny_engine()
+    learned, _, _ = plastic.run_chunk(
+        initial_state(784, N_TINY, plastic.params),
+        digits[0][:3],
+        intensity=2.0,
+        plastic=True,
+        seed=3,
+    )
+    frozen = STDPEngine(
+        784, N_TINY, plastic.params, device="runtime", chunk_windows=3, learning=False
+    )
+    images = digits[0][3:5]
+    _, expected, _ = plastic.run_chunk(learned, images, intensity=2.0, plastic=False, seed=4)
+    _, result, _ = frozen.run_chunk(learned, images, intensity=2.0, plastic=False, seed=4)
+    for field in ("counts", "example", "intensity", "input_spikes", "inh_spikes", "accepted"):
+        np.testing.assert_array_equal(getattr(result, field), getattr(expected, field))
+    with pytest.raises(ValueError, match="frozen"):
+        frozen.run_chunk(learned, images, intensity=2.0, plastic=True, seed=4)
+
+
+def test_each_copy_runs_the_protocol_on_its_own_examples(digits):
+    params = preset(N_TINY).replace(max_intensity=4.0)
+    engine = STDPEngine(
+        784, N_TINY, params, device="runtime", chunk_windows=4, learning=False, copies=3
+    )
+    state = initial_state(784, N_TINY, params)
+    blank, images = np.zeros((1, 784)), digits[0][:3]
+    starts = [np.array([3.0]), np.array([2.0, 3.0, 2.0])]  # 2nd example resumes at 3
+    silent, busy = engine.run_copies(state, [blank, images], starts, seed=1)  # 3rd copy unused
+    # copy 0: a blank image is re-presented at intensity 3, then accepted at the cap (4)
+    np.testing.assert_array_equal(silent.intensity, [3.0, 4.0])
+    np.testing.assert_array_equal(silent.accepted, [False, True])
+    assert silent.counts.sum() == 0 and silent.input_spikes.sum() == 0
+    assert silent.n_completed == 1 and silent.next_intensity == params.intensity_start
+    # copy 1: its own examples in order, each accepted or re-presented one step brighter
+    assert busy.intensity[0] == starts[1][0]
+    assert busy.counts.sum() > 0 and busy.input_spikes.sum() > 0
+    assert busy.n_completed == int(busy.accepted.sum()) <= 3
+    for k in range(1, len(busy.example)):
+        if busy.accepted[k - 1]:
+            assert busy.example[k] == busy.example[k - 1] + 1
+            assert busy.intensity[k] == starts[1][busy.example[k]]
+        else:
+            assert busy.example[k] == busy.example[k - 1]
+            assert busy.intensity[k] == busy.intensity[k - 1] + 1
+    np.testing.assert_array_equal(
+        busy.accepted,
+        (busy.counts.sum(axis=1) >= params.min_spikes) | (busy.intensity >= params.max_intensity),
+    )
 
 
 # -- readout -----------------------------------------------------------------------------------
@@ -233,8 +286,10 @@ def test_builds_use_the_engine_compiler_flags_and_keep_the_user_preference(train
 
 def test_fitted_attributes(trained):
     assert trained.weights_.shape == (784, N_SMALL)
-    np.testing.assert_allclose(trained.weights_.sum(axis=0), 78.0, rtol=1e-6)
-    assert trained.theta_.shape == (N_SMALL,) and trained.theta_.min() >= 0.019
+    p = trained.network_params()
+    np.testing.assert_allclose(trained.weights_.sum(axis=0), p.w_sum_target, rtol=1e-6)
+    assert trained.theta_.shape == (N_SMALL,)
+    assert trained.theta_.max() > float(p.theta_init)  # thresholds rose with spikes
     assert trained.assignments_.shape == (N_SMALL,)
     assert trained.n_ops_per_sample_ > 784  # at least the input spikes fan out
     record = trained.history_[-1]

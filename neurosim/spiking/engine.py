@@ -22,8 +22,12 @@ groups, connections) is in :mod:`neurosim.spiking.model`.
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +46,15 @@ from neurosim.spiking.build import StandaloneBuild, build_key, standalone_build
 from neurosim.spiking.model import build_layers, namespace
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = ["DEVICES", "ChunkResult", "Recording", "STDPEngine", "require_device"]
+__all__ = [
+    "DEVICES",
+    "ChunkResult",
+    "Recording",
+    "STDPEngine",
+    "available_cores",
+    "evaluate_frozen",
+    "require_device",
+]
 
 # Network state carried from one chunk to the next, as (group, variable): its state key is
 # "group_variable" (the plastic weights and presynaptic traces are added per configuration).
@@ -144,6 +156,12 @@ class STDPEngine:
         End each run as soon as its examples are done (default: where the device can, i.e.
         not on brian2cuda); otherwise the network idles through the chunk's remaining windows,
         which act as extra rest (no input; thresholds decay by exp(-idle time / tau_theta)).
+    learning : bool, default True
+        Build the plastic network (learning switched on or off per chunk), or a frozen one
+        without any plasticity code (faster; evaluation only).
+    copies : int, default 1
+        Copies of the frozen network simulated side by side, each presenting its own
+        examples with its own re-presentation rule (see :meth:`run_copies`).
     """
 
     def __init__(
@@ -157,8 +175,14 @@ class STDPEngine:
         chunk_windows: int = 1000,
         record_neurons: tuple[int, ...] | None = None,
         early_stop: bool | None = None,
+        learning: bool = True,
+        copies: int = 1,
     ) -> None:
         require_device(device)
+        if copies < 1 or (learning and copies != 1):
+            raise ValueError(f"copies must be 1 when learning, >= 1 when frozen; got {copies}")
+        if record_neurons is not None and copies != 1:
+            raise ValueError("record_neurons needs copies=1")
         self.n_input = n_input
         self.n_neurons = n_neurons
         self.params = params
@@ -170,6 +194,8 @@ class STDPEngine:
         # (brian2cuda cannot: a device function cannot stop the host's loop); otherwise the
         # control group idles through the remaining windows.
         self.early_stop = device != "cuda_standalone" if early_stop is None else early_stop
+        self.learning = learning
+        self.copies = copies
         self._build: StandaloneBuild | None = None
 
     @property
@@ -189,6 +215,8 @@ class STDPEngine:
                 "chunk_windows": self.chunk_windows,
                 "record_neurons": self.record_neurons,
                 "early_stop": self.early_stop,
+                "learning": self.learning,
+                "copies": self.copies,
             }
         )
 
@@ -211,15 +239,23 @@ class STDPEngine:
         p = self.params
         objects: dict = {}
         images = b2.TimedArray(
-            np.zeros((self.chunk_windows, self.n_input)), dt=1 * b2.ms, name="images"
+            np.zeros((self.copies * self.chunk_windows, self.n_input)), dt=1 * b2.ms, name="images"
         )
         # Named clocks keep generated code (and so the compiled build) identical from one
         # construction to the next, and leave Brian2's defaultclock alone.
         clock = b2.Clock(dt=p.dt, name="sim_clock")
         boundary = b2.Clock(dt=p.presentation_time + p.rest_time, name="window_clock")
         stop = stop_function(lambda: objects["net"].stop()) if self.early_stop else None
-        ns = {**namespace(p), "images": images, **({"stop_when": stop} if stop else {})}
+        # Each example's first intensity (re-presented examples resume where they stopped).
+        starts = b2.TimedArray(
+            np.zeros(self.copies * self.chunk_windows), dt=1 * b2.ms, name="start_intensity"
+        )
+        ns = {**namespace(p), "images": images, "start_intensity": starts}
+        if stop is not None:
+            ns["stop_when"] = stop
         objects["ctl"] = self._control_group(ns, boundary, clock)
+        if stop is not None:
+            objects.update(self._stop_when_all_done(objects["ctl"], ns, boundary, clock))
         presenting = self._presenting()
         objects.update(
             build_layers(
@@ -232,28 +268,27 @@ class STDPEngine:
                 count_increment=f"int{presenting}",
                 extra_namespace={"images": images},
                 clock=clock,
+                learning=self.learning,
+                copies=self.copies,
             )
         )
+        copy_of_input = np.arange(self.copies * self.n_input) // self.n_input
         for var in ("example", "intensity"):
-            setattr(
-                objects["inp"],
-                var,
-                b2.linked_var(objects["ctl"], var, index=np.zeros(self.n_input, dtype=int)),
-            )
+            setattr(objects["inp"], var, b2.linked_var(objects["ctl"], var, index=copy_of_input))
         objects.update(self._window_boundary_operations(objects, boundary, clock))
         objects.update(self._monitors(objects, boundary, clock))
         objects["net"] = b2.Network(*objects.values(), name="net")
-        objects["images"] = images
+        objects["images"], objects["start_intensity"] = images, starts
         return objects
 
     def _control_group(self, ns: dict, boundary: b2.Clock, clock: b2.Clock) -> b2.NeuronGroup:
-        """The one-neuron group that runs the protocol: accept, re-present or idle.
+        """The group that runs the protocol, one neuron per copy: accept, re-present or idle.
 
-        Once every example is done it idles (the remaining windows show a blank image and
-        change nothing); where the device allows it, the run also stops.
+        Once every example of its copy is done a neuron idles (the remaining windows show a
+        blank image and change nothing).
         """
         ctl = b2.NeuronGroup(
-            1,
+            self.copies,
             """example : 1
             active : 1
             intensity : 1
@@ -262,20 +297,18 @@ class STDPEngine:
             inh_spikes : 1
             has_previous : 1
             n_valid : 1
-            accepted : 1
-            stopped : 1""",
+            accepted : 1""",
             name="ctl",
             namespace=ns,
             clock=clock,
         )
-        stop = "stopped = stop_when(int(example >= n_valid))" if "stop_when" in ns else ""
         ctl.run_regularly(
             f"""active = has_previous * int(example < n_valid)
             accepted = active * int(total >= min_spikes or intensity >= max_intensity)
             example = example + accepted
-            intensity += (active - accepted) - accepted * (intensity - intensity_start)
-            has_previous = 1
-            {stop}""",
+            next_start = start_intensity((i * {self.chunk_windows} + example) * ms)
+            intensity = accepted * next_start + (1 - accepted) * (intensity + active)
+            has_previous = 1""",
             clock=boundary,
             when="start",
             order=3,
@@ -284,28 +317,62 @@ class STDPEngine:
         return ctl
 
     @staticmethod
-    def _window_boundary_operations(objects: dict, boundary: b2.Clock, clock: b2.Clock) -> dict:
+    def _stop_when_all_done(
+        ctl: b2.NeuronGroup, ns: dict, boundary: b2.Clock, clock: b2.Clock
+    ) -> dict:
+        """End the run at the first window boundary where every copy has finished.
+
+        The copies' unfinished examples are counted into a one-neuron group after the
+        decision (orders 8-10, after all other window-boundary work).
+        """
+        done = b2.NeuronGroup(
+            1, "remaining : 1\nstopped : 1", name="ctl_done", namespace=ns, clock=clock
+        )
+        done.run_regularly(
+            "remaining = 0", clock=boundary, when="start", order=8, name="ctl_done_reset"
+        )
+        count = b2.Synapses(ctl, done, name="ctl_remaining", clock=clock)
+        count.connect(i=np.arange(ctl.N), j=np.zeros(ctl.N, dtype=int))
+        count.run_regularly(
+            "remaining_post += int(example_pre < n_valid_pre)",
+            clock=boundary,
+            when="start",
+            order=9,
+            name="ctl_remaining_sum",
+        )
+        done.run_regularly(
+            "stopped = stop_when(int(remaining == 0))",
+            clock=boundary,
+            when="start",
+            order=10,
+            name="ctl_done_stop",
+        )
+        return {"ctl_done": done, "ctl_remaining": count}
+
+    def _window_boundary_operations(
+        self, objects: dict, boundary: b2.Clock, clock: b2.Clock
+    ) -> dict:
         """Work at each window boundary, in this order (``order`` of each operation).
 
         Record the window's counts (0, in :meth:`_monitors`), tally them into the control
         group (1), record the tallies (2), decide (3, the control group), set the next
-        window's rates and clear the counters (4), then normalise the weights (5-7). Tallies
-        are summed once per window rather than sent as spikes: a spike pathway costs two code
-        objects in every time step. Returns the tally connections.
+        window's rates and clear the counters (4), then, while learning, normalise the weights
+        (5-7). Tallies are summed once per window rather than sent as spikes: a spike pathway
+        costs two code objects in every time step. Returns the tally connections.
         """
         ctl, inp, exc, inh, syn = (objects[k] for k in ("ctl", "inp", "exc", "inh", "syn"))
         tallies = {}
-        for source, source_var, total_var in (
-            (exc, "count", "total"),
-            (inp, "spikes", "input_spikes"),
-            (inh, "spikes", "inh_spikes"),
+        for source, source_var, total_var, fan_in in (
+            (exc, "count", "total", self.n_neurons),
+            (inp, "spikes", "input_spikes", self.n_input),
+            (inh, "spikes", "inh_spikes", self.n_neurons),
         ):
             name = f"{source.name}_ctl"
             ctl.run_regularly(
                 f"{total_var} = 0", clock=boundary, when="start", order=0, name=f"{name}_reset"
             )
             tallies[name] = b2.Synapses(source, ctl, name=name, clock=clock)
-            tallies[name].connect(i=np.arange(source.N), j=np.zeros(source.N, dtype=int))
+            tallies[name].connect(i=np.arange(source.N), j=np.arange(source.N) // fan_in)
             tallies[name].run_regularly(
                 f"{total_var}_post += {source_var}_pre",
                 clock=boundary,
@@ -313,14 +380,21 @@ class STDPEngine:
                 order=1,
                 name=f"{name}_sum",
             )
+        # Copy c shows row c * chunk_windows + example of the chunk's images.
+        n_in, windows = self.n_input, self.chunk_windows
+        row = "example" if self.copies == 1 else f"(i // {n_in}) * {windows} + example"
+        pixel = "i" if self.copies == 1 else f"i % {n_in}"
         inp.run_regularly(
-            "rate = images(example * ms, i) * max_pixel_rate * intensity\nspikes = 0",
+            f"rate = images(({row}) * ms, {pixel}) * max_pixel_rate * intensity\nspikes = 0",
             clock=boundary,
             when="start",
             order=4,
             name="inp_rates",
         )
         inh.run_regularly("spikes = 0", clock=boundary, when="start", order=4, name="inh_clear")
+        if not self.learning:
+            exc.run_regularly("count = 0", clock=boundary, when="start", order=4, name="exc_clear")
+            return tallies
         exc.run_regularly(
             "count = 0\nw_sum = 0", clock=boundary, when="start", order=4, name="exc_clear"
         )
@@ -352,7 +426,7 @@ class STDPEngine:
             "ctl_mon": b2.StateMonitor(
                 objects["ctl"],
                 list(_CONTROL_RECORD),
-                record=0,
+                record=True,
                 clock=boundary,
                 when="start",
                 order=2,
@@ -373,12 +447,18 @@ class STDPEngine:
 
     def _state_targets(self) -> list[tuple[str, str, str]]:
         """(group, variable, state key) of everything carried from one chunk to the next."""
-        targets = [(group, var, f"{group}_{var}") for group, var in _NEURON_STATE]
+        targets = [
+            (group, var, f"{group}_{var}")
+            for group, var in _NEURON_STATE
+            if self.learning or var not in ("post1", "post2")
+        ]
         targets.append(("syn", "w", "w"))
         if self.input_delays:
-            targets += [("syn", "pre", "syn_pre"), ("syn", "delay", "delay")]
-        else:
-            targets.append(("inp", "pre", "input_pre"))
+            targets.append(("syn", "delay", "delay"))
+        if self.learning:
+            targets.append(
+                ("syn", "pre", "syn_pre") if self.input_delays else ("inp", "pre", "input_pre")
+            )
         return targets
 
     def _result_variables(self, objects: dict) -> dict[str, Variable]:
@@ -417,7 +497,7 @@ class STDPEngine:
             Network state (SI units): ``w`` (n_input * n_neurons, input-major), ``delay``
             (with input delays), ``input_pre`` or ``syn_pre``, and the neuron variables
             ``exc_v``, ``exc_ge``, ``exc_gi``, ``exc_theta``, ``exc_post1``, ``exc_post2``,
-            ``inh_v``, ``inh_ge``, ``inh_gi``.
+            ``inh_v``, ``inh_ge``, ``inh_gi`` (a frozen engine reads only what it uses).
         images : ndarray of shape (n_examples, n_input), values in [0, 1]
             At most ``chunk_windows`` examples.
         intensity : float
@@ -431,32 +511,117 @@ class STDPEngine:
         -------
         new_state, result, recording
         """
-        n_valid = len(images)
-        if not 0 < n_valid <= self.chunk_windows:
-            raise ValueError(f"a chunk holds 1..{self.chunk_windows} examples, got {n_valid}")
-        padded = np.zeros((self.chunk_windows, self.n_input))
-        padded[:n_valid] = images
-        scalars = {"intensity": intensity, "n_valid": n_valid, "plastic": float(plastic)}
-        run = self._run_runtime if self.device == "runtime" else self._run_standalone
-        return self._collect(run(state, padded, scalars, seed), n_valid)
+        if self.copies != 1:
+            raise ValueError("an engine with several copies runs with run_copies")
+        if plastic and not self.learning:
+            raise ValueError("this engine was built frozen (learning=False)")
+        starts = np.full(len(images), float(self.params.intensity_start))
+        starts[:1] = intensity
+        raw = self._run(state, [images], [starts], plastic, seed)
+        new_state = {key: raw[key].astype(np.float64) for _, _, key in self._state_targets()}
+        return new_state, self._collect(raw, 0, len(images)), self._recording(raw)
 
-    def _run_runtime(self, state, padded, scalars, seed) -> dict[str, np.ndarray]:
-        """One chunk in Brian2's numpy runtime; returns the raw results by name."""
+    def run_copies(
+        self,
+        state: dict[str, np.ndarray],
+        images: list[np.ndarray],
+        intensities: list[np.ndarray],
+        *,
+        seed: int,
+    ) -> list[ChunkResult]:
+        """Present one batch of examples per copy of the frozen network, all in one run.
+
+        Every copy starts from ``state`` and runs the presentation protocol on its own
+        examples (the same protocol as :meth:`run_chunk`). A copy may not complete all of
+        its examples within ``chunk_windows`` windows: its result says how many it did and
+        the intensity the first unfinished one has reached.
+
+        Parameters
+        ----------
+        state : dict of str to ndarray
+            The (frozen) network state, as for :meth:`run_chunk`.
+        images : list of ndarray of shape (n_examples_c, n_input)
+            At most ``copies`` batches of at most ``chunk_windows`` examples each.
+        intensities : list of ndarray of shape (n_examples_c,)
+            The input intensity each example starts at (``intensity_start`` for a new one,
+            more for one whose presentation an earlier run left unfinished).
+        seed : int
+            Seed of the Poisson input for this run.
+
+        Returns
+        -------
+        list of ChunkResult
+            One per batch.
+        """
+        if self.learning:
+            raise ValueError("run_copies needs a frozen engine (learning=False)")
+        if not 0 < len(images) <= self.copies or len(intensities) != len(images):
+            raise ValueError(
+                f"give 1..{self.copies} batches with their start intensities, got "
+                f"{len(images)} batches and {len(intensities)} intensity arrays"
+            )
+        raw = self._run(state, images, intensities, False, seed)
+        return [self._collect(raw, copy, len(batch)) for copy, batch in enumerate(images)]
+
+    def _run(self, state, images, starts, plastic, seed) -> dict[str, np.ndarray]:
+        """Run the simulation once on per-copy batches; return the raw results by name."""
+        windows = self.chunk_windows
+        padded = np.zeros((self.copies * windows, self.n_input))
+        padded_starts = np.full(self.copies * windows, float(self.params.intensity_start))
+        n_valid = np.zeros(self.copies)
+        for copy, (batch, start) in enumerate(zip(images, starts, strict=True)):
+            if not 0 < len(batch) <= windows or len(start) != len(batch):
+                raise ValueError(
+                    f"a chunk holds 1..{windows} examples with one start intensity each, got "
+                    f"{len(batch)} examples and {len(start)} intensities"
+                )
+            padded[copy * windows : copy * windows + len(batch)] = batch
+            padded_starts[copy * windows : copy * windows + len(batch)] = start
+            n_valid[copy] = len(batch)
+        arrays = {
+            key: np.tile(np.asarray(state[key], dtype=np.float64), self.copies)
+            for _, _, key in self._state_targets()
+        }
+        arrays["ctl_intensity"] = padded_starts[::windows]
+        arrays["ctl_n_valid"] = n_valid
+        tables = {"images": padded, "start_intensity": padded_starts}
+        scalars = {"exc.plastic": float(plastic)} if self.learning else {}
+        run = self._run_runtime if self.device == "runtime" else self._run_standalone
+        return run(arrays, tables, scalars, seed)
+
+    def _array_targets(self) -> list[tuple[str, str, str]]:
+        """(group, variable, key) of every array set before a run."""
+        return self._state_targets() + [
+            ("ctl", "intensity", "ctl_intensity"),
+            ("ctl", "n_valid", "ctl_n_valid"),
+        ]
+
+    def _run_runtime(self, arrays, tables, scalars, seed) -> dict[str, np.ndarray]:
+        """One run in Brian2's numpy runtime; returns the raw results by name."""
         with isolated_device("runtime"):
             b2.prefs.codegen.target = "numpy"
             objects = self._construct()
-            objects["images"].values[:] = padded
-            for group, var, key in self._state_targets():
-                setattr(objects[group], f"{var}_", state[key])
-            objects["ctl"].intensity = scalars["intensity"]
-            objects["ctl"].n_valid = scalars["n_valid"]
-            objects["exc"].plastic = scalars["plastic"]
+            for name, values in tables.items():
+                objects[name].values[:] = values
+            for group, var, key in self._array_targets():
+                setattr(objects[group], f"{var}_", arrays[key])
+            for name, value in scalars.items():
+                group, var = name.split(".")
+                setattr(objects[group], var, value)
             b2.seed(seed)
             objects["net"].run(self._duration(), namespace={})
             return {
                 name: np.array(variable.get_value())
                 for name, variable in self._result_variables(objects).items()
             }
+
+    def prepare(self) -> None:
+        """Get the compiled build now (from the disk cache or by compiling), if the device has one.
+
+        Runs are then safe to start from several threads at once.
+        """
+        if self.device != "runtime":
+            self._standalone_build()
 
     def _standalone_build(self) -> StandaloneBuild:
         """The compiled build, generated (or taken from the disk cache) once per process."""
@@ -469,48 +634,43 @@ class STDPEngine:
             self._build = standalone_build(self.build_key(), self.device, construct)
         return self._build
 
-    def _run_standalone(self, state, padded, scalars, seed) -> dict[str, np.ndarray]:
-        """One chunk with the compiled binary; returns the raw results by name."""
+    def _run_standalone(self, arrays, tables, scalars, seed) -> dict[str, np.ndarray]:
+        """One run of the compiled binary; returns the raw results by name."""
         build = self._standalone_build()
         run_dir = Path(tempfile.mkdtemp(prefix="neurosim-run-"))
         try:
             args = []
-            for group, var, key in self._state_targets():
-                np.ascontiguousarray(state[key], dtype=np.float64).tofile(run_dir / key)
+            for group, var, key in self._array_targets():
+                np.ascontiguousarray(arrays[key], dtype=np.float64).tofile(run_dir / key)
                 args.append(f"{group}.{var}={run_dir / key}")
-            padded.astype(np.float64).tofile(run_dir / "images")
-            args.append(f"images.values={run_dir / 'images'}")
-            args += [
-                f"ctl.intensity={float(scalars['intensity'])!r}",
-                f"ctl.n_valid={float(scalars['n_valid'])!r}",
-                f"exc.plastic={float(scalars['plastic'])!r}",
-            ]
+            for name, values in tables.items():
+                values.astype(np.float64).tofile(run_dir / name)
+                args.append(f"{name}.values={run_dir / name}")
+            args += [f"{name}={value!r}" for name, value in scalars.items()]
             results = run_dir / "results"
             run_binary(build.binary_dir, results, args, environment={SEED_VARIABLE: str(int(seed))})
             return {name: read_result(results, entry) for name, entry in build.results.items()}
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def _collect(
-        self, raw: dict[str, np.ndarray], n_valid: int
-    ) -> tuple[dict[str, np.ndarray], ChunkResult, Recording | None]:
-        """Turn a chunk's raw results into the new state, its windows and any recording."""
-        state = {key: raw[key].astype(np.float64) for _, _, key in self._state_targets()}
+    def _collect(self, raw: dict[str, np.ndarray], copy: int, n_valid: int) -> ChunkResult:
+        """The windows of one copy in a run's raw results."""
         # Record k (taken at the boundary before the decision) describes window k - 1.
-        # Windows after the last example (where the run is not stopped early) are dropped.
-        shown = raw["ctl_example"][1:, 0] < n_valid
-        counts = raw["count"][1:][shown]
-        ctl = {var: raw[f"ctl_{var}"][1:, 0][shown] for var in _CONTROL_RECORD}
+        # Windows after the copy's last example are dropped.
+        shown = raw["ctl_example"][1:, copy] < n_valid
+        neurons = slice(copy * self.n_neurons, (copy + 1) * self.n_neurons)
+        counts = raw["count"][1:, neurons][shown]
+        ctl = {var: raw[f"ctl_{var}"][1:, copy][shown] for var in _CONTROL_RECORD}
         totals, intensity = ctl["total"], ctl["intensity"]
         p = self.params
         accepted = (totals >= p.min_spikes) | (intensity >= p.max_intensity)
-        n_completed = int(raw["final_example"][0])
+        n_completed = int(raw["final_example"][copy])
         if n_completed != int(accepted.sum()):
             raise RuntimeError(
                 f"engine bookkeeping mismatch: {n_completed} examples completed but "
                 f"{int(accepted.sum())} windows accepted"
             )
-        result = ChunkResult(
+        return ChunkResult(
             counts=counts,
             example=ctl["example"].astype(np.int64),
             intensity=intensity,
@@ -518,17 +678,130 @@ class STDPEngine:
             inh_spikes=ctl["inh_spikes"],
             accepted=accepted,
             n_completed=n_completed,
-            next_intensity=float(raw["final_intensity"][0]),
+            next_intensity=float(raw["final_intensity"][copy]),
         )
-        recording = None
-        if self.record_neurons is not None:
-            recording = Recording(
-                spikes={
-                    name: (raw[f"spikes_{name}_t"], raw[f"spikes_{name}_i"])
-                    for name in ("inp", "exc", "inh")
-                },
-                state_t=raw["state_t"],
-                state={var: raw[f"state_{var}"].T for var in ("v", "theta")},
-                state_neurons=np.asarray(self.record_neurons),
-            )
-        return state, result, recording
+
+    def _recording(self, raw: dict[str, np.ndarray]) -> Recording | None:
+        """Spikes and traces of a run with ``record_neurons`` (None otherwise)."""
+        if self.record_neurons is None:
+            return None
+        return Recording(
+            spikes={
+                name: (raw[f"spikes_{name}_t"], raw[f"spikes_{name}_i"])
+                for name in ("inp", "exc", "inh")
+            },
+            state_t=raw["state_t"],
+            state={var: raw[f"state_{var}"].T for var in ("v", "theta")},
+            state_neurons=np.asarray(self.record_neurons),
+        )
+
+
+# Runs per pass of frozen evaluation, at least (so that small sets keep several cores busy).
+_MIN_RUNS_PER_PASS = 4
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def evaluate_frozen(
+    engine: STDPEngine,
+    state: dict[str, np.ndarray],
+    X: np.ndarray,
+    *,
+    seed: Callable[[int, int], int],
+    n_jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Present every row of ``X`` to the frozen network, in batches of copies and in parallel.
+
+    The examples are split, in order, into runs of ``engine.copies`` batches of at most
+    ``engine.chunk_windows`` examples (at least :data:`_MIN_RUNS_PER_PASS` runs while there
+    are enough examples). Examples a copy did not finish are run again in a next pass,
+    resuming at the intensity they had reached, so every example gets exactly the protocol of
+    an unbatched presentation. The split and the seeds do not depend on ``n_jobs``, so
+    neither do the results.
+
+    Parameters
+    ----------
+    engine : STDPEngine
+        A frozen engine (``learning=False``).
+    state : dict of str to ndarray
+        The network state every run starts from.
+    X : ndarray of shape (n_samples, n_input)
+    seed : callable
+        ``seed(pass_index, run_index)``: the seed of each run's Poisson input.
+    n_jobs : int, default 1
+        Runs simulated at the same time (threads, each waiting on one compiled process; the
+        runtime device always runs one at a time).
+    progress : callable, optional
+        Called with the number of examples each finished batch completed.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_samples, n_neurons)
+        Excitatory spikes per neuron in each example's accepted window.
+    tallies : dict of str to ndarray of shape (n_samples,)
+        Per example, over all of its windows: ``input``, ``excitatory`` and ``inhibitory``
+        spikes and ``windows``.
+    """
+    n = len(X)
+    counts = np.zeros((n, engine.n_neurons))
+    tallies = {key: np.zeros(n) for key in ("input", "excitatory", "inhibitory", "windows")}
+    starts = np.full(n, float(engine.params.intensity_start))
+    pending = np.arange(n)
+    engine.prepare()
+    workers = 1 if engine.device == "runtime" else max(1, int(n_jobs))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pass_index = 0
+        while len(pending):
+            runs = _split_into_runs(pending, engine.copies, engine.chunk_windows)
+            futures = [
+                pool.submit(
+                    engine.run_copies,
+                    state,
+                    [X[batch] for batch in batches],
+                    [starts[batch] for batch in batches],
+                    seed=seed(pass_index, index),
+                )
+                for index, batches in enumerate(runs)
+            ]
+            unfinished = []
+            for batches, future in zip(runs, futures, strict=True):
+                for batch, result in zip(batches, future.result(), strict=True):
+                    _record_batch(batch, result, counts, tallies)
+                    rest = batch[result.n_completed :]
+                    if len(rest):
+                        starts[rest[0]] = result.next_intensity
+                        unfinished.append(rest)
+                    if progress is not None:
+                        progress(result.n_completed)
+            pending = np.concatenate(unfinished) if unfinished else pending[:0]
+            pass_index += 1
+    return counts, tallies
+
+
+def _split_into_runs(pending: np.ndarray, copies: int, windows: int) -> list[list[np.ndarray]]:
+    """Consecutive batches of at most ``windows`` examples, ``copies`` batches per run."""
+    per_copy = min(windows, math.ceil(len(pending) / (copies * _MIN_RUNS_PER_PASS)))
+    batches = [pending[i : i + per_copy] for i in range(0, len(pending), per_copy)]
+    return [batches[i : i + copies] for i in range(0, len(batches), copies)]
+
+
+def _record_batch(
+    batch: np.ndarray, result: ChunkResult, counts: np.ndarray, tallies: dict[str, np.ndarray]
+) -> None:
+    """Add one batch's windows to the per-example tallies and counts."""
+    example = batch[result.example]
+    for key, per_window in (
+        ("input", result.input_spikes),
+        ("excitatory", result.counts.sum(axis=1)),
+        ("inhibitory", result.inh_spikes),
+        ("windows", np.ones(len(example))),
+    ):
+        np.add.at(tallies[key], example, per_window)
+    counts[example[result.accepted]] = result.counts[result.accepted]

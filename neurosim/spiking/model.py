@@ -37,59 +37,56 @@ def build_layers(
     count_increment: str,
     extra_namespace: dict | None = None,
     clock: b2.Clock | None = None,
+    learning: bool = True,
+    copies: int = 1,
 ) -> dict:
     """Create the layers and connections of the network in the active Brian2 device.
 
     Returns the input group ``inp`` (a ``rate`` per pixel plus ``input_model``), the
-    excitatory and inhibitory groups ``exc`` and ``inh``, the plastic synapses ``syn`` and the
+    excitatory and inhibitory groups ``exc`` and ``inh``, the input synapses ``syn`` and the
     fixed ``exc_inh`` (one-to-one) and ``inh_exc`` (to every other neuron) connections.
     ``count_increment`` is added to an excitatory neuron's ``count`` at each of its spikes;
     input and inhibitory neurons count all their spikes in ``spikes``;
     ``extra_namespace`` adds names (functions, arrays) the caller's code refers to;
     ``clock`` is the simulation clock of every group (default: Brian2's ``defaultclock``).
+
+    With ``learning=False`` the network is frozen: no STDP traces or updates, no threshold
+    adaptation (``theta`` is a constant), the same dynamics otherwise. ``copies`` independent
+    copies of a frozen network are laid side by side in each group (copy ``c`` holds inputs
+    ``c * n_input ...`` and neurons ``c * n_neurons ...``; connections stay inside a copy), so
+    one simulation evaluates several examples at once.
     """
+    if learning and copies != 1:
+        raise ValueError("only a frozen network (learning=False) can run in several copies")
     ns = {**namespace(params), **(extra_namespace or {})}
     n_in, n = n_input, n_neurons
-    pre_trace = "" if input_delays else "dpre/dt = -pre / tau_pre : 1"
+    plastic_input = learning and not input_delays  # the presynaptic trace lives in the input
     inp = b2.NeuronGroup(
-        n_in,
-        f"rate : Hz\nspikes : 1\n{input_model}\n{pre_trace}",
+        n_in * copies,
+        f"rate : Hz\nspikes : 1\n{input_model}\n"
+        + ("dpre/dt = -pre / tau_pre : 1" if plastic_input else ""),
         threshold=input_threshold,
-        reset="spikes += 1" if input_delays else "pre = 1\nspikes += 1",
+        reset="pre = 1\nspikes += 1" if plastic_input else "spikes += 1",
         method="euler",
         name="inp",
         namespace=ns,
         clock=clock,
     )
-
     exc = b2.NeuronGroup(
-        n,
-        """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
-        i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
-        dge/dt = -ge / tau_ge : 1
-        dgi/dt = -gi / tau_gi : 1
-        dtheta/dt = -plastic * theta / tau_theta : volt
-        dpost1/dt = -post1 / tau_post1 : 1
-        dpost2/dt = -post2 / tau_post2 : 1
-        count : 1
-        w_sum : 1
-        norm : 1
-        plastic : 1 (shared)""",
+        n * copies,
+        _excitatory_equations(learning),
         threshold="v > theta - theta_offset + v_thresh_exc",
         reset=f"""v = v_reset_exc
-        theta += plastic * theta_plus
-        post1 = 1
-        post2 = 1
-        count += {count_increment}""",
+        count += {count_increment}"""
+        + ("\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1" if learning else ""),
         refractory="refractory_exc",
         method=params.integration,
         name="exc",
         namespace=ns,
         clock=clock,
     )
-
     inh = b2.NeuronGroup(
-        n,
+        n * copies,
         """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
         i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
         dge/dt = -ge / tau_ge : 1
@@ -103,13 +100,18 @@ def build_layers(
         namespace=ns,
         clock=clock,
     )
-
-    model, on_pre, on_post = stdp_synapse_equations(input_delays)
+    if learning:
+        model, on_pre, on_post = stdp_synapse_equations(input_delays)
+    else:
+        model, on_pre, on_post = "w : 1", "ge_post += w", None
     syn = b2.Synapses(
         inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns, clock=clock
     )
-    syn.connect(i=np.repeat(np.arange(n_in), n), j=np.tile(np.arange(n), n_in))
-
+    offsets = np.arange(copies)
+    syn.connect(
+        i=(np.repeat(np.arange(n_in), n)[None, :] + n_in * offsets[:, None]).ravel(),
+        j=(np.tile(np.arange(n), n_in)[None, :] + n * offsets[:, None]).ravel(),
+    )
     exc_inh = b2.Synapses(
         exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns, clock=clock
     )
@@ -117,8 +119,32 @@ def build_layers(
     inh_exc = b2.Synapses(
         inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns, clock=clock
     )
-    inh_exc.connect(condition="i != j")
+    if copies == 1:
+        inh_exc.connect(condition="i != j")
+    else:
+        inh_exc.connect(condition=f"i != j and i // {n} == j // {n}")
     return dict(inp=inp, exc=exc, inh=inh, syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
+
+
+def _excitatory_equations(learning: bool) -> str:
+    """Excitatory neurons: conductance-based LIF with an adaptive threshold ``theta``."""
+    equations = """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
+        i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
+        dge/dt = -ge / tau_ge : 1
+        dgi/dt = -gi / tau_gi : 1
+        count : 1
+        """
+    if not learning:
+        return equations + "theta : volt (constant)"
+    return (
+        equations
+        + """dtheta/dt = -plastic * theta / tau_theta : volt
+        dpost1/dt = -post1 / tau_post1 : 1
+        dpost2/dt = -post2 / tau_post2 : 1
+        w_sum : 1
+        norm : 1
+        plastic : 1 (shared)"""
+    )
 
 
 def stdp_synapse_equations(input_delays: bool) -> tuple[str, str, str]:

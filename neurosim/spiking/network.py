@@ -21,11 +21,16 @@ from neurosim.base import (
     resolve_seed,
 )
 from neurosim.io import ModelFileError, save_arrays
-from neurosim.spiking.engine import STDPEngine, require_device
+from neurosim.spiking.engine import (
+    STDPEngine,
+    available_cores,
+    evaluate_frozen,
+    require_device,
+)
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
-__all__ = ["ActivityRecording", "ChunkRecord", "STDPNetwork"]
+__all__ = ["ActivityRecording", "ChunkRecord", "STDPNetwork", "default_eval_copies"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,15 @@ def _parse_override(name: str, value: Any, default: Any) -> Any:
     return quantity
 
 
+def default_eval_copies(n_neurons: int) -> int:
+    """Copies of the frozen network per evaluation run for a network of ``n_neurons``.
+
+    Chosen by measurement (``benchmarks/snn_eval_speed.py``, ``benchmarks/RESULTS.md``): many
+    copies amortise the per-time-step cost of a small network; a large one gains little.
+    """
+    return max(1, min(16, 1600 // max(1, n_neurons)))
+
+
 class ChunkRecord(HistoryRecord):
     """One training chunk of :attr:`STDPNetwork.history_ <neurosim.STDPNetwork>`."""
 
@@ -109,6 +123,8 @@ class ChunkRecord(HistoryRecord):
     """Mean adaptive-threshold increment, in mV."""
     theta_max_mV: float
     """Largest adaptive-threshold increment, in mV."""
+    val_n_label: int | None
+    """Training examples that named the neurons for ``val_accuracy`` (None: not measured)."""
 
 
 class STDPNetwork(NeuroClassifier):
@@ -147,6 +163,9 @@ class STDPNetwork(NeuroClassifier):
     validation_interval : int, optional
         With ``X_val``/``y_val`` given to ``fit``, record validation accuracy every this many
         training examples (each costs a labelling and a validation pass).
+    n_label_validation : int, default 1000
+        Training examples (the first ones) that name the neurons for each validation point;
+        the final assignment uses ``n_label``. Recorded in ``history_`` as ``val_n_label``.
     checkpoint : str or path-like, optional
         File to checkpoint training to (atomically, every ``checkpoint_interval`` examples and
         on Ctrl-C). If it exists when ``fit`` starts, training resumes from it.
@@ -157,6 +176,13 @@ class STDPNetwork(NeuroClassifier):
         fit (see :func:`neurosim.base.resolve_seed`).
     verbose : int, default 0
         Show a progress bar.
+    n_jobs : int, optional
+        Simulations run at the same time while evaluating (labelling, predicting, validation
+        points); default: every core. Learning is sequential by nature and uses one.
+    eval_copies : int, optional
+        Copies of the frozen network simulated side by side in one evaluation run, each on
+        its own examples (default: chosen per size, see :func:`default_eval_copies`). Neither
+        this nor ``n_jobs`` changes which examples a run gets or its seed.
 
     Attributes
     ----------
@@ -175,7 +201,14 @@ class STDPNetwork(NeuroClassifier):
 
     op_kind = "synaptic event"
     uses_labels_for_learning = False
-    _RESUME_FREE_PARAMS = ("checkpoint", "checkpoint_interval", "verbose", "max_iter")
+    _RESUME_FREE_PARAMS = (
+        "checkpoint",
+        "checkpoint_interval",
+        "verbose",
+        "max_iter",
+        "n_jobs",
+        "eval_copies",
+    )
     _CHECKPOINT_KIND = "STDPNetwork-checkpoint"
 
     def __init__(
@@ -193,6 +226,9 @@ class STDPNetwork(NeuroClassifier):
         checkpoint_interval: int = 5000,
         random_state: RandomStateLike = None,
         verbose: int = 0,
+        n_label_validation: int = 1000,
+        n_jobs: int | None = None,
+        eval_copies: int | None = None,
     ) -> None:
         self.n_neurons = n_neurons
         self.max_iter = max_iter
@@ -206,6 +242,9 @@ class STDPNetwork(NeuroClassifier):
         self.checkpoint_interval = checkpoint_interval
         self.random_state = random_state
         self.verbose = verbose
+        self.n_label_validation = n_label_validation
+        self.n_jobs = n_jobs
+        self.eval_copies = eval_copies
 
     # -- configuration -----------------------------------------------------------------------
     def network_params(self) -> DiehlCookParams:
@@ -219,11 +258,19 @@ class STDPNetwork(NeuroClassifier):
             **{name: _parse_override(name, v, getattr(base, name)) for name, v in overrides.items()}
         )
 
-    def _engine(self, record_neurons: tuple[int, ...] | None = None, windows: int | None = None):
+    def _engine(
+        self,
+        record_neurons: tuple[int, ...] | None = None,
+        windows: int | None = None,
+        learning: bool = True,
+    ) -> STDPEngine:
         """The engine for this configuration, shared by all models in the process.
 
-        Sharing keeps one compiled build active instead of regenerating it per model.
+        Sharing keeps one compiled build (and its private copy) per configuration.
         """
+        copies = 1
+        if not learning:
+            copies = self.eval_copies or default_eval_copies(self.n_neurons)
         engine = STDPEngine(
             self.n_features_in_,
             self.n_neurons,
@@ -232,6 +279,8 @@ class STDPNetwork(NeuroClassifier):
             input_delays=self.input_delays,
             chunk_windows=windows or self.chunk_size,
             record_neurons=record_neurons,
+            learning=learning,
+            copies=copies,
         )
         return _ENGINES.setdefault((self.device, engine.build_key()), engine)
 
@@ -241,8 +290,10 @@ class STDPNetwork(NeuroClassifier):
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
         require_device(self.device)
-        if int(self.chunk_size) < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+        for name in ("chunk_size", "n_label_validation", "n_jobs", "eval_copies"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -291,27 +342,19 @@ class STDPNetwork(NeuroClassifier):
         check_is_fitted(self, "state_")
         return self.state_["exc_theta"]
 
-    def _chunk_seed(self, phase: int, counter: int) -> int:
-        return int(np.random.SeedSequence([self.seed_, phase, counter]).generate_state(1)[0])
+    def _chunk_seed(self, phase: int, *counters: int) -> int:
+        entropy = [self.seed_, phase, *counters]
+        return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
     # -- presenting data ---------------------------------------------------------------------
-    def _present(
-        self, X, state, *, plastic, phase, counter_start=0, intensity=None, on_chunk=None, desc=""
-    ):
-        """Present every row of ``X`` once (re-presenting silent ones); return per-example data.
+    def _learn(self, X, *, counter_start, intensity, on_chunk, desc) -> None:
+        """Present every row of ``X`` once with learning on, chunk by chunk, from ``state_``.
 
-        Returns ``state`` after the last example, excitatory spike counts of the accepted
-        window (n_examples, n_neurons) and per-example tallies over all of its windows
-        (re-presentations included): ``input`` and ``inhibitory`` spikes, ``excitatory``
-        spikes, ``windows``.
+        ``on_chunk(state, result, examples_done, chunk_counter)`` follows every chunk.
         """
         engine = self._engine()
         n = len(X)
-        counts = np.zeros((n, self.n_neurons))
-        tallies = {key: np.zeros(n) for key in ("input", "excitatory", "inhibitory", "windows")}
-        position, counter = 0, counter_start
-        if intensity is None:
-            intensity = engine.params.intensity_start
+        position, counter, state = 0, counter_start, self.state_
         with progress_bar(n, self.verbose, desc, unit="ex") as bar:
             while position < n:
                 images = X[position : position + engine.chunk_windows]
@@ -319,20 +362,9 @@ class STDPNetwork(NeuroClassifier):
                     state,
                     images,
                     intensity=intensity,
-                    plastic=plastic,
-                    seed=self._chunk_seed(phase, counter),
+                    plastic=True,
+                    seed=self._chunk_seed(_PHASE_TRAIN, counter),
                 )
-                example = position + result.example
-                in_range = example < n
-                for key, per_window in (
-                    ("input", result.input_spikes),
-                    ("excitatory", result.counts.sum(axis=1)),
-                    ("inhibitory", result.inh_spikes),
-                    ("windows", np.ones(len(example))),
-                ):
-                    np.add.at(tallies[key], example[in_range], per_window[in_range])
-                done = example[result.accepted]
-                counts[done] = result.counts[result.accepted]
                 position += result.n_completed
                 intensity = result.next_intensity
                 counter += 1
@@ -344,9 +376,25 @@ class STDPNetwork(NeuroClassifier):
                     n,
                     len(result.accepted),
                 )
-                if on_chunk is not None:
-                    on_chunk(state, result, position, counter)
-        return state, counts, tallies
+                on_chunk(state, result, position, counter)
+
+    def _evaluate(self, X: np.ndarray, phase: int, desc: str):
+        """Spike counts and tallies of every row of ``X`` with learning frozen.
+
+        Batched copies of the frozen network, ``n_jobs`` runs at a time
+        (:func:`~neurosim.spiking.engine.evaluate_frozen`).
+        """
+        with progress_bar(len(X), self.verbose, desc, unit="ex") as bar:
+            counts, tallies = evaluate_frozen(
+                self._engine(learning=False),
+                self.state_,
+                X,
+                seed=lambda pass_index, run: self._chunk_seed(phase, pass_index, run),
+                n_jobs=self.n_jobs or available_cores(),
+                progress=bar.update,
+            )
+        logger.info("%s: %d examples, %d windows", desc, len(X), int(tallies["windows"].sum()))
+        return counts, tallies
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> STDPNetwork:
@@ -434,9 +482,11 @@ class STDPNetwork(NeuroClassifier):
                 theta_mean_mV=float(state["exc_theta"].mean() * 1e3),
                 theta_max_mV=float(state["exc_theta"].max() * 1e3),
                 val_accuracy=None,
+                val_n_label=None,
             )
             if X_val is not None and next_validation is not None and seen >= next_validation:
-                record["val_accuracy"] = self._validation_score(X, y, X_val, y_val)
+                accuracy, n_label = self._validation_score(X, y, X_val, y_val)
+                record["val_accuracy"], record["val_n_label"] = accuracy, n_label
                 next_validation += self.validation_interval
             self.history_.append(record)
             if self.checkpoint is not None and seen - last_checkpoint >= self.checkpoint_interval:
@@ -449,11 +499,8 @@ class STDPNetwork(NeuroClassifier):
                 start = self.examples_seen_
                 position = (start - base) % len(X)
                 stop = min(len(X), position + target - start)
-                self._present(
+                self._learn(
                     X[position:stop],
-                    self.state_,
-                    plastic=True,
-                    phase=_PHASE_TRAIN,
                     counter_start=self.n_chunks_,
                     intensity=self._intensity,
                     on_chunk=lambda s, r, p, c, o=start: on_chunk(s, r, o + p, c),
@@ -467,19 +514,21 @@ class STDPNetwork(NeuroClassifier):
         if self.checkpoint is not None:
             self._write_checkpoint(X)
 
-    def _label(self, X: np.ndarray, y_index: np.ndarray) -> None:
-        if self.n_label is not None:
-            X, y_index = X[: self.n_label], y_index[: self.n_label]
-        _, counts, tallies = self._present(
-            X, self.state_, plastic=False, phase=_PHASE_LABEL, desc="assigning labels"
-        )
+    def _label(self, X: np.ndarray, y_index: np.ndarray, n_label: int | None = None) -> None:
+        """Name each neuron's class from the first ``n_label`` (default ``self.n_label``) rows."""
+        n_label = self.n_label if n_label is None else n_label
+        if n_label is not None:
+            X, y_index = X[:n_label], y_index[:n_label]
+        counts, tallies = self._evaluate(X, _PHASE_LABEL, "assigning labels")
         self.assignments_ = assign_neurons(counts, y_index, len(self.classes_))
         self.n_ops_per_sample_ = float(self._synaptic_events(tallies).mean())
         self.spikes_per_sample_ = float(counts.sum(axis=1).mean())
 
-    def _validation_score(self, X, y, X_val, y_val) -> float:
-        self._label(X, self._encode_labels(y, reset=False))
-        return float(self.score(X_val, y_val))
+    def _validation_score(self, X, y, X_val, y_val) -> tuple[float, int]:
+        """Validation accuracy with neurons named from ``n_label_validation`` training rows."""
+        n_label = min(len(X), int(self.n_label_validation))
+        self._label(X, self._encode_labels(y, reset=False), n_label)
+        return float(self.score(X_val, y_val)), n_label
 
     # -- checkpoints -------------------------------------------------------------------------
     def _write_checkpoint(self, X: np.ndarray) -> None:
@@ -541,9 +590,7 @@ class STDPNetwork(NeuroClassifier):
         """
         check_is_fitted(self, "assignments_")
         X = self._validate_pixels(X, reset=False)
-        _, counts, tallies = self._present(
-            X, self.state_, plastic=False, phase=_PHASE_PREDICT, desc="testing"
-        )
+        counts, tallies = self._evaluate(X, _PHASE_PREDICT, "testing")
         return {"counts": counts, **tallies, "synaptic_events": self._synaptic_events(tallies)}
 
     def _synaptic_events(self, tallies: dict[str, np.ndarray]) -> np.ndarray:

@@ -1,0 +1,51 @@
+"""What a benchmark ran on: CPU model, cores, versions, commit, and flush-to-zero of the builds.
+
+Timings depend on the CPU (denormal arithmetic alone costs ~100x on Intel cores and little on
+AMD ones), so every benchmark prints :func:`describe` first and quotes it with its figures.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import brian2 as b2
+import numpy as np
+
+from neurosim.spiking.build import FLUSH_DENORMALS_CODE, build_cache_dir
+from neurosim.spiking.engine import STDPEngine, available_cores
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; the platform's processor string elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe() -> str:
+    """One paragraph naming the machine, the software and the commit."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"CPU {cpu_model()} ({available_cores()} cores usable), {sys.platform}, "
+        f"python {platform.python_version()}, brian2 {b2.__version__}, numpy {np.__version__}, "
+        f"commit {commit or 'unknown'}"
+    )
+
+
+def flush_to_zero(engine: STDPEngine) -> str:
+    """Whether the engine's compiled build sets flush-to-zero / denormals-are-zero at start."""
+    if engine.device == "runtime":
+        return "n/a (runtime device)"
+    source = build_cache_dir() / engine.build_key() / "main.cpp"
+    if not source.exists():
+        return "unknown (build not in the cache)"
+    return "on" if FLUSH_DENORMALS_CODE.strip() in source.read_text() else "OFF"
