@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from neurosim.spiking.params import PAPER_ACCURACY
 
 if TYPE_CHECKING:
-    from neurosim.experiment import FiringStatistics, SummaryRow
+    from neurosim.comparison import FiringStatistics, SummaryRow
     from neurosim.spiking.network import ActivityRecording
 
 __all__ = [
@@ -498,7 +498,7 @@ def comparison_bars(
     ----------
     summary : dict or list of SummaryRow
         Model name -> {"accuracy" (fraction), "train_seconds", "ops_per_inference",
-        "energy_per_inference_j"}; or rows of :func:`neurosim.experiment.summary_row`.
+        "energy_per_inference_j"}; or rows of :func:`neurosim.comparison.summary_row`.
         Missing metrics are left out of their panel.
     title : str
     footnote : str, optional
@@ -766,7 +766,7 @@ def firing_statistics(
     Parameters
     ----------
     stats : FiringStatistics
-        From :func:`neurosim.experiment.measure_firing_statistics`.
+        From :func:`neurosim.comparison.measure_firing_statistics`.
     title : str
 
     Returns

@@ -26,14 +26,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from neurosim import RateMLP, STDPNetwork, plots
-from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
-from neurosim.experiment import (
+from neurosim.comparison import (
     COMPARISON_PRESETS,
     ComparisonConfig,
-    Dataset,
     Evaluation,
-    FitResult,
-    Splits,
     SummaryRow,
     comparison_splits,
     curve_points,
@@ -42,6 +38,8 @@ from neurosim.experiment import (
     summary_row,
     trained_models,
 )
+from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
+from neurosim.experiment import Dataset, FitResult, Splits
 from neurosim.spiking.network import ActivityRecording
 from studies.common import Study, StudyOutput, activity_figures, dataset_tag, duration, mode_of
 

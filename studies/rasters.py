@@ -17,15 +17,15 @@ import logging
 import numpy as np
 
 from neurosim import STDPNetwork, plots
-from neurosim.experiment import (
+from neurosim.comparison import (
     COMPARISON_PRESETS,
-    Dataset,
     FiringStatistics,
     comparison_splits,
     measure_firing_statistics,
     record_activity,
     trained_models,
 )
+from neurosim.experiment import Dataset
 from studies.common import Study, StudyOutput, activity_figures, dataset_tag, mode_of
 
 logger = logging.getLogger(__name__)

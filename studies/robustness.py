@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
-from neurosim.experiment import COMPARISON_PRESETS, Dataset, comparison_splits, trained_models
+from neurosim.comparison import COMPARISON_PRESETS, comparison_splits, trained_models
+from neurosim.experiment import Dataset
 from neurosim.robustness import PERTURBATIONS, gaussian_noise, lesion, occlude
 from neurosim.sweep import run_sweep
 from studies.common import Study, StudyOutput, dataset_tag, mode_of

@@ -21,14 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from neurosim import RateMLP, STDPNetwork, plots
-from neurosim.experiment import (
-    Dataset,
-    Splits,
-    curve_points,
-    evaluate,
-    fit_or_load,
-    split_dataset,
-)
+from neurosim.comparison import curve_points, evaluate
+from neurosim.experiment import Dataset, Splits, fit_or_load, split_dataset
 from neurosim.spiking.params import PAPER_ACCURACY
 from neurosim.sweep import run_sweep
 from studies.common import Study, StudyOutput, dataset_tag, mode_of

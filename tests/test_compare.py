@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from neurosim.experiment import COMPARISON_PRESETS
+from neurosim.comparison import COMPARISON_PRESETS
 from studies import compare
 
 FIGURES = {

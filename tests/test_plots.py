@@ -16,7 +16,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from neurosim import plots
-from neurosim.experiment import FiringStatistics, SummaryRow
+from neurosim.comparison import FiringStatistics, SummaryRow
 from neurosim.spiking.network import ActivityRecording
 from neurosim.spiking.params import PAPER_ACCURACY
 

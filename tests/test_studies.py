@@ -11,7 +11,8 @@ import json
 import pytest
 
 from neurosim import RateMLP
-from neurosim.experiment import COMPARISON_PRESETS, comparison_splits, load_dataset
+from neurosim.comparison import COMPARISON_PRESETS, comparison_splits
+from neurosim.experiment import load_dataset
 from studies import optimizers, rasters, robustness, scaling
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

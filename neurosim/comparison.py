@@ -1,0 +1,589 @@
+"""The comparison of the two models: its presets, its trained models, how they are measured.
+
+Studies that compare the rate-based MLP with the spiking network call these:
+
+- :data:`COMPARISON_PRESETS` (:class:`ComparisonConfig`), :func:`comparison_splits`,
+  :func:`comparison_models` and :func:`trained_models` give every study the comparison's
+  models, trained once and then loaded from the model cache
+  (:func:`neurosim.experiment.fit_or_load`);
+- :func:`evaluate` measures accuracy, inference time, operations, energy and activity;
+- :func:`summary_row` turns all that into one row of the comparison table;
+- :func:`record_activity` and :func:`measure_firing_statistics` look inside the trained
+  spiking network.
+
+Results are typed records (dataclasses); studies turn them into JSON when they write them.
+The dataset, the splits and the model cache live in :mod:`neurosim.experiment`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurosim.energy import EnergyEstimate, estimate_model_energy
+from neurosim.experiment import Dataset, FitResult, Splits, fit_or_load, split_dataset
+from neurosim.rate import RateMLP
+from neurosim.spiking import STDPNetwork
+from neurosim.spiking.network import ActivityRecording
+
+__all__ = [
+    "COMPARISON_PRESETS",
+    "ComparisonConfig",
+    "Evaluation",
+    "FiringStatistics",
+    "SummaryRow",
+    "comparison_models",
+    "comparison_splits",
+    "curve_points",
+    "evaluate",
+    "hidden_activity",
+    "measure_firing_statistics",
+    "record_activity",
+    "summary_row",
+    "trained_models",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# -- the comparison's models, shared by every study --------------------------------------------
+@dataclass(frozen=True)
+class ComparisonConfig:
+    """Sizes and settings of one comparison of the two models (see :data:`COMPARISON_PRESETS`).
+
+    Attributes
+    ----------
+    mode : str
+        Preset name ("full", "quick" or "tiny").
+    n_train : int or None
+        Training images of the spiking network and the first MLP (``None``: all).
+    n_val : int
+        Learning-curve validation images (0: no curves).
+    val_from : {"train", "test"}
+        Validation held out from the training split, or drawn from the test split (for
+        monitoring only).
+    n_test : int or None
+        Test images (``None``: all).
+    snn_neurons, snn_passes, snn_device, snn_chunk, snn_validation_interval, snn_n_label
+        The spiking network's size, passes over the data, Brian2 device, chunk size, examples
+        between learning-curve points (``None``: no curve) and labelling images (``None``:
+        all training images).
+    mlp_hidden, mlp_epochs : tuple of int, int
+        The MLP's hidden layers and epochs.
+    mlp_full_epochs : int or None
+        Also train an MLP on the whole training split for this many epochs (``None``: no).
+    record_examples : int
+        Test images whose activity is recorded for the raster.
+    record_device : str
+        Brian2 device of that recording ("runtime": no compilation for a few windows).
+    seed : int
+    snn_params : dict or None
+        Overrides of the network constants (``STDPNetwork(params=...)``).
+    """
+
+    mode: str
+    n_train: int | None
+    n_val: int
+    val_from: str
+    n_test: int | None
+    snn_neurons: int
+    snn_passes: int
+    snn_device: str
+    snn_chunk: int
+    snn_validation_interval: int | None
+    snn_n_label: int | None
+    mlp_hidden: tuple[int, ...]
+    mlp_epochs: int
+    mlp_full_epochs: int | None
+    record_examples: int
+    record_device: str
+    seed: int = 0
+    snn_params: dict | None = None
+
+
+COMPARISON_PRESETS = {
+    # Diehl & Cook's setting: 400 neurons, one pass over all 60,000 images, labels assigned from
+    # the training set, all 10,000 test images. Learning-curve points use 1,000 test images,
+    # for monitoring only (nothing is selected with them).
+    "full": ComparisonConfig(
+        mode="full",
+        n_train=None,
+        n_val=1000,
+        val_from="test",
+        n_test=None,
+        snn_neurons=400,
+        snn_passes=1,
+        snn_device="cpp_standalone",
+        snn_chunk=1000,
+        snn_validation_interval=20000,
+        snn_n_label=10000,  # as the original code: responses to the last 10,000 examples
+        mlp_hidden=(256,),
+        mlp_epochs=20,
+        mlp_full_epochs=None,
+        record_examples=3,
+        record_device="runtime",
+    ),
+    "quick": ComparisonConfig(
+        mode="quick",
+        n_train=3000,
+        n_val=500,
+        val_from="train",
+        n_test=1000,
+        snn_neurons=100,
+        snn_passes=1,
+        snn_device="cpp_standalone",
+        snn_chunk=1000,
+        snn_validation_interval=1000,
+        snn_n_label=None,
+        mlp_hidden=(256,),
+        mlp_epochs=10,
+        mlp_full_epochs=3,
+        record_examples=3,
+        record_device="runtime",
+    ),
+    # For tests: seconds, no compiler needed.
+    "tiny": ComparisonConfig(
+        mode="tiny",
+        n_train=10,
+        n_val=10,
+        val_from="train",
+        n_test=10,
+        snn_neurons=10,
+        snn_passes=1,
+        snn_device="runtime",
+        snn_chunk=10,
+        snn_validation_interval=None,  # each validation relabels: too slow for tests
+        snn_n_label=None,
+        mlp_hidden=(32,),
+        mlp_epochs=2,
+        mlp_full_epochs=None,
+        record_examples=2,
+        record_device="runtime",
+    ),
+}
+
+
+def comparison_splits(config: ComparisonConfig, data: Dataset) -> Splits:
+    """The comparison's seeded training subset, validation set and test subset of ``data``."""
+    return split_dataset(
+        data,
+        n_train=config.n_train,
+        n_val=config.n_val,
+        n_test=config.n_test,
+        seed=config.seed,
+        val_from=config.val_from,
+    )
+
+
+def _mlp(config: ComparisonConfig, epochs: int) -> RateMLP:
+    return RateMLP(
+        hidden_layer_sizes=config.mlp_hidden,
+        optimizer="adam",
+        max_iter=epochs,
+        batch_size=128,
+        random_state=config.seed,
+        verbose=1,
+    )
+
+
+def comparison_models(
+    config: ComparisonConfig, n_train: int, n_full: int
+) -> dict[str, tuple[RateMLP | STDPNetwork, str]]:
+    """The comparison's unfitted models.
+
+    Parameters
+    ----------
+    config : ComparisonConfig
+    n_train, n_full : int
+        Sizes of the training subset and of the whole training split (named in the MLPs'
+        names; a second MLP trains on the whole split when ``config.mlp_full_epochs`` is set
+        and the split is larger).
+
+    Returns
+    -------
+    dict
+        Model name -> (unfitted model, its training set: "subset" or "full").
+    """
+    hidden = "-".join(str(h) for h in config.mlp_hidden)
+    snn = STDPNetwork(
+        n_neurons=config.snn_neurons,
+        max_iter=config.snn_passes,
+        device=config.snn_device,
+        chunk_size=config.snn_chunk,
+        validation_interval=config.snn_validation_interval if config.n_val else None,
+        n_label=config.snn_n_label,
+        params=config.snn_params,
+        random_state=config.seed,
+        verbose=1,
+    )
+    models: dict[str, tuple[RateMLP | STDPNetwork, str]] = {
+        f"STDP SNN N={config.snn_neurons}": (snn, "subset"),
+        f"MLP 784-{hidden}-10 ({n_train:,} ex.)": (_mlp(config, config.mlp_epochs), "subset"),
+    }
+    if config.mlp_full_epochs and n_full > n_train:
+        models[f"MLP 784-{hidden}-10 ({n_full:,} ex.)"] = (
+            _mlp(config, config.mlp_full_epochs),
+            "full",
+        )
+    return models
+
+
+def trained_models(
+    config: ComparisonConfig,
+    splits: Splits,
+    *,
+    cache_dir: str | os.PathLike | None = Path("results/cache"),
+    use_cache: bool = True,
+    resume: bool = False,
+) -> dict[str, FitResult]:
+    """Train the comparison's models, or load them from the cache (see :func:`fit_or_load`).
+
+    Every study that looks at the comparison's models calls this with the same configuration,
+    so a model trained by one study is loaded by the next.
+
+    Parameters
+    ----------
+    config : ComparisonConfig
+    splits : Splits
+        From :func:`comparison_splits`.
+    cache_dir, use_cache, resume
+        As for :func:`fit_or_load`.
+
+    Returns
+    -------
+    dict
+        Model name -> its fit, in the order of :func:`comparison_models`.
+    """
+    training_sets = {
+        "subset": (splits.X_train, splits.y_train),
+        "full": (splits.X_pool, splits.y_pool),
+    }
+    models = comparison_models(config, len(splits.X_train), len(splits.X_pool))
+    trained = {}
+    for name, (model, which) in models.items():
+        X, y = training_sets[which]
+        logger.info("%s: training on %s images ...", name, f"{len(X):,}")
+        fit = fit_or_load(
+            model,
+            X,
+            y,
+            X_val=splits.X_val,
+            y_val=splits.y_val,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            resume=resume,
+        )
+        build = f", engine build {fit.compile_seconds:.0f} s" if fit.compile_seconds else ""
+        how = "loaded from cache" if fit.cached else "trained"
+        logger.info("%s: %s (%.1f s%s)", name, how, fit.fit_seconds, build)
+        trained[name] = fit
+    return trained
+
+
+# -- evaluation --------------------------------------------------------------------------------
+def hidden_activity(model: Any, X: np.ndarray) -> float:
+    """Mean fraction of a :class:`~neurosim.RateMLP`'s hidden units with a nonzero output.
+
+    With ReLU units this is the share of units that are "on"; sigmoid and tanh units are
+    almost never exactly zero.
+    """
+    layers = model.hidden_activations(X)
+    total = sum(a.size for a in layers)
+    return sum(np.count_nonzero(a) for a in layers) / total if total else float("nan")
+
+
+@dataclass
+class Evaluation:
+    """How a fitted model did on a test set (see :func:`evaluate`).
+
+    Attributes
+    ----------
+    accuracy : float
+    y_pred : ndarray
+        Predicted labels.
+    n_test : int
+    predict_seconds, seconds_per_image : float
+        Wall time of the predictions, in all and per image.
+    energy : EnergyEstimate
+        Operations and energy per inference (see :mod:`neurosim.energy`).
+    active_fraction : float
+        Spiking network: share of excitatory neurons that fire for an image; MLP: share of
+        nonzero hidden activations.
+    spikes_per_inference : float or None
+        Excitatory spikes per image (spiking network only).
+    counts : ndarray or None
+        Spiking network: excitatory spikes per image and neuron.
+    """
+
+    accuracy: float
+    y_pred: np.ndarray
+    n_test: int
+    predict_seconds: float
+    seconds_per_image: float
+    energy: EnergyEstimate
+    active_fraction: float
+    spikes_per_inference: float | None = None
+    counts: np.ndarray | None = None
+
+
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
+    """Test a fitted model.
+
+    The spiking network simulates the test images once: its spike counts give both the
+    predictions (:meth:`~neurosim.STDPNetwork.predict_from_counts`) and the activity figures.
+
+    Parameters
+    ----------
+    model : RateMLP or STDPNetwork
+        Fitted.
+    X, y : ndarray
+        Test images and labels.
+
+    Returns
+    -------
+    Evaluation
+    """
+    start = time.perf_counter()
+    counts = spikes = None
+    if isinstance(model, STDPNetwork):
+        counts = model.spike_counts(X)
+        y_pred = model.predict_from_counts(counts)
+        seconds = time.perf_counter() - start
+        spikes = float(counts.sum(axis=1).mean())
+        active = float((counts > 0).mean())
+    else:
+        y_pred = model.predict(X)
+        seconds = time.perf_counter() - start
+        active = hidden_activity(model, X)
+    return Evaluation(
+        accuracy=float(np.mean(y_pred == np.asarray(y))),
+        y_pred=y_pred,
+        n_test=len(X),
+        predict_seconds=seconds,
+        seconds_per_image=seconds / max(len(X), 1),
+        energy=estimate_model_energy(model),
+        active_fraction=active,
+        spikes_per_inference=spikes,
+        counts=counts,
+    )
+
+
+def curve_points(history: list[Mapping[str, Any]]) -> dict[str, list[float]]:
+    """The validation-accuracy records of a ``history_`` as three parallel lists."""
+    records = [r for r in history if r.get("val_accuracy") is not None]
+    return {
+        "examples_seen": [int(r["examples_seen"]) for r in records],
+        "wall_time": [float(r["wall_time"]) for r in records],
+        "accuracy": [float(r["val_accuracy"]) for r in records],
+    }
+
+
+@dataclass
+class SummaryRow:
+    """One row of the comparison table (see :func:`summary_row`).
+
+    Attributes
+    ----------
+    model, estimator : str
+        Name shown in tables and figures; the estimator's class.
+    accuracy : float
+        Test accuracy (fraction) on ``n_test`` images.
+    n_test, n_train : int
+    train_seconds : float
+        Wall time of ``fit`` (for the spiking network including its labelling and
+        validation passes).
+    learning_seconds : float or None
+        Time of the learning itself, from ``history_``.
+    compile_seconds : float or None
+        One-off build of the spiking network's compiled engine.
+    examples_seen : int or None
+        Training presentations (epochs times images for the MLP).
+    inference_ms_per_image, ops_per_inference, pj_per_op, energy_per_inference_j : float
+    op_kind : str
+        What one operation is ("multiply-accumulate" or "synaptic event").
+    spikes_per_inference : float or None
+        Spiking network only.
+    active_fraction : float
+        See :attr:`Evaluation.active_fraction`.
+    labels_for_learning : str
+        How the labels were used, in words.
+    uses_labels_for_learning : bool
+    cached : bool
+        Loaded from the cache (its times are those of the run that trained it).
+    """
+
+    model: str
+    estimator: str
+    accuracy: float
+    n_test: int
+    train_seconds: float
+    learning_seconds: float | None
+    compile_seconds: float | None
+    n_train: int
+    examples_seen: int | None
+    inference_ms_per_image: float
+    ops_per_inference: float
+    op_kind: str
+    pj_per_op: float
+    energy_per_inference_j: float
+    spikes_per_inference: float | None
+    active_fraction: float
+    labels_for_learning: str
+    uses_labels_for_learning: bool
+    cached: bool
+
+
+def summary_row(name: str, fit: FitResult, evaluation: Evaluation) -> SummaryRow:
+    """One row of the comparison table.
+
+    Parameters
+    ----------
+    name : str
+        Model name shown in tables and figures.
+    fit : FitResult
+    evaluation : Evaluation
+        From :func:`evaluate`.
+
+    Returns
+    -------
+    SummaryRow
+    """
+    model = fit.model
+    history = model.history_
+    n_train = fit.n_train
+    supervised = bool(model.uses_labels_for_learning)
+    n_label = getattr(model, "n_label", None)
+    n_labelled = n_train if n_label is None else min(int(n_label), n_train)
+    return SummaryRow(
+        model=name,
+        estimator=type(model).__name__,
+        accuracy=evaluation.accuracy,
+        n_test=evaluation.n_test,
+        train_seconds=fit.fit_seconds,
+        learning_seconds=float(history[-1]["wall_time"]) if history else None,
+        compile_seconds=fit.compile_seconds,
+        n_train=n_train,
+        examples_seen=int(history[-1]["examples_seen"]) if history else None,
+        inference_ms_per_image=1e3 * evaluation.seconds_per_image,
+        ops_per_inference=evaluation.energy.ops_per_inference,
+        op_kind=evaluation.energy.op_kind,
+        pj_per_op=evaluation.energy.pj_per_op,
+        energy_per_inference_j=evaluation.energy.energy_j,
+        spikes_per_inference=evaluation.spikes_per_inference,
+        active_fraction=evaluation.active_fraction,
+        labels_for_learning=(
+            f"all {n_train:,} (backpropagation)"
+            if supervised
+            else f"none (STDP); {n_labelled:,} used after learning to name neurons"
+        ),
+        uses_labels_for_learning=supervised,
+        cached=fit.cached,
+    )
+
+
+# -- inside the spiking network ----------------------------------------------------------------
+def record_activity(
+    snn: STDPNetwork, X: np.ndarray, counts: np.ndarray, device: str = "runtime"
+) -> ActivityRecording:
+    """Spikes and membrane traces of a few images, tracing the neurons most active on them.
+
+    Parameters
+    ----------
+    snn : STDPNetwork
+        Fitted; left unchanged (the recording runs on a copy).
+    X : ndarray
+        A few images (each takes at least one 500 ms window).
+    counts : ndarray of shape (len(X), n_neurons)
+        Their excitatory spike counts (e.g. :attr:`Evaluation.counts`); the three neurons
+        with the most spikes are traced.
+    device : str, default "runtime"
+        Brian2 device of the copy (the runtime device needs no compilation for a few windows).
+
+    Returns
+    -------
+    ActivityRecording
+    """
+    recorder = copy.deepcopy(snn).set_params(device=device, verbose=0)
+    most_active = np.argsort(-np.asarray(counts).sum(axis=0), kind="stable")
+    neurons = tuple(int(i) for i in most_active[: min(3, snn.n_neurons)])
+    return recorder.record_activity(X, neurons=neurons)
+
+
+@dataclass
+class FiringStatistics:
+    """How much each layer of a spiking network fires (see :func:`measure_firing_statistics`).
+
+    Attributes
+    ----------
+    classes : list
+        The classes present among the images.
+    spikes_per_image : dict of str to list of float
+        "input", "excitatory", "inhibitory" -> mean spikes per image of each class, over all
+        windows (re-presentations included).
+    neuron_rates_hz : list of float
+        Mean firing rate of each excitatory neuron during the accepted presentations.
+    windows_per_image : float
+        Mean windows per image (1 + re-presentations).
+    re_presented_fraction : float
+        Share of images shown again at higher intensity.
+    active_neuron_fraction : float
+        Share of excitatory neurons that fire for an image.
+    spikes_per_image_excitatory_accepted : float
+        Excitatory spikes per image in the accepted presentation (what the vote counts).
+    synaptic_events_per_image : float
+    presentation_s : float
+        Length of a presentation (s).
+    """
+
+    classes: list[Any]
+    spikes_per_image: dict[str, list[float]]
+    neuron_rates_hz: list[float]
+    windows_per_image: float
+    re_presented_fraction: float
+    active_neuron_fraction: float
+    spikes_per_image_excitatory_accepted: float
+    synaptic_events_per_image: float
+    presentation_s: float
+
+
+def measure_firing_statistics(snn: STDPNetwork, X: np.ndarray, y: np.ndarray) -> FiringStatistics:
+    """Simulate ``X`` with learning frozen and measure each layer's firing, by class.
+
+    Parameters
+    ----------
+    snn : STDPNetwork
+        Fitted.
+    X, y : ndarray
+        Images and their labels (the labels only group the statistics).
+
+    Returns
+    -------
+    FiringStatistics
+    """
+    activity = snn.layer_activity(X)
+    counts = activity["counts"]
+    y = np.asarray(y)
+    present = [c for c in snn.classes_ if np.any(y == c)]
+    presentation_s = float(snn.network_params().presentation_time)
+    return FiringStatistics(
+        classes=[c.item() if hasattr(c, "item") else c for c in present],
+        spikes_per_image={
+            layer: [float(activity[layer][y == c].mean()) for c in present]
+            for layer in ("input", "excitatory", "inhibitory")
+        },
+        neuron_rates_hz=(counts.mean(axis=0) / presentation_s).tolist(),
+        windows_per_image=float(activity["windows"].mean()),
+        re_presented_fraction=float(np.mean(activity["windows"] > 1)),
+        active_neuron_fraction=float(np.mean(counts > 0)),
+        spikes_per_image_excitatory_accepted=float(counts.sum(axis=1).mean()),
+        synaptic_events_per_image=float(activity["synaptic_events"].mean()),
+        presentation_s=presentation_s,
+    )
