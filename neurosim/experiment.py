@@ -125,6 +125,21 @@ def _digits() -> Dataset:
     )
 
 
+def _digits_instead_of_mnist(error: DatasetNotFoundError) -> Dataset:
+    """The digits, with a notice (also logged) saying why MNIST was not used and how to get it."""
+    dataset = _digits()
+    reason = str(error).splitlines()[0]
+    dataset.notice = (
+        f"MNIST is not available ({reason}), so this study used scikit-learn's 1,797 "
+        "8x8 handwritten digits, upsampled to 28x28, instead. These results are NOT "
+        "MNIST results. To use MNIST, put the four IDX files (gzipped or not) in a folder "
+        "and set NEUROSIM_DATA=/that/folder (or pass data_home), or allow network access "
+        "so they can be downloaded; then run with --dataset mnist, which never falls back."
+    )
+    logger.warning("%s", dataset.notice)
+    return dataset
+
+
 def load_dataset(
     choice: str = "auto",
     *,
@@ -169,17 +184,7 @@ def load_dataset(
     except DatasetNotFoundError as error:
         if choice == "mnist":
             raise
-        dataset = _digits()
-        reason = str(error).splitlines()[0]
-        dataset.notice = (
-            f"MNIST is not available ({reason}), so this study used scikit-learn's 1,797 "
-            "8x8 handwritten digits, upsampled to 28x28, instead. These results are NOT "
-            "MNIST results. To use MNIST, put the four IDX files (gzipped or not) in a folder "
-            "and set NEUROSIM_DATA=/that/folder (or pass data_home), or allow network access "
-            "so they can be downloaded; then run with --dataset mnist, which never falls back."
-        )
-        logger.warning("%s", dataset.notice)
-        return dataset
+        return _digits_instead_of_mnist(error)
     return Dataset(
         key="mnist",
         name="MNIST",
@@ -383,6 +388,9 @@ def fit_or_load(
 ) -> FitResult:
     """Fit ``model`` on ``(X, y)``, or load the cached copy trained under the same key.
 
+    Its steps (cache lookup, timed fit, record, store) are helpers; what is left is the
+    numpydoc docstring and the order of those steps, which reads best in one place.
+
     Parameters
     ----------
     model : RateMLP or STDPNetwork
@@ -405,40 +413,15 @@ def fit_or_load(
     FitResult
     """
     key = cache_key(model, X, y, X_val, y_val)
-    path = record_path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"{key}.npz"
-        record_path = path.with_suffix(".json")
-        if use_cache and path.exists() and record_path.exists():
-            try:
-                loaded = type(model).load(path)
-                record = json.loads(record_path.read_text())
-                loaded.set_params(verbose=model.verbose)
-                logger.info("loaded cached %s from %s", type(model).__name__, path)
-                return FitResult(
-                    model=loaded,
-                    key=key,
-                    cached=True,
-                    n_train=len(X),
-                    fit_seconds=float(record["fit_seconds"]),
-                    compile_seconds=record.get("compile_seconds"),
-                    path=path,
-                    record=record,
-                )
-            except (ModelFileError, KeyError, ValueError, OSError) as error:
-                logger.warning("ignoring unreadable cached model %s: %s", path, error)
-
-    checkpoint, callers_checkpoint = None, model.checkpoint
+    path = None if cache_dir is None else Path(cache_dir) / f"{key}.npz"
+    if use_cache and path is not None:
+        cached = _load_cached(model, key, path, n_train=len(X))
+        if cached is not None:
+            return cached
+    checkpoint = None
     if resume and cache_dir is not None:
         checkpoint = Path(cache_dir) / f"{key}.ckpt.npz"
-        model.set_params(checkpoint=checkpoint)
-    compile_seconds = _warm_up(model, X, y)
-    start = time.perf_counter()
-    if X_val is not None and len(X_val):
-        model.fit(X, y, X_val=X_val, y_val=y_val)
-    else:
-        model.fit(X, y)
-    fit_seconds = time.perf_counter() - start
+    compile_seconds, fit_seconds = _timed_fit(model, X, y, X_val, y_val, checkpoint)
     record = {
         "key": key,
         "description": _cache_description(model, X, y, X_val, y_val),
@@ -446,12 +429,8 @@ def fit_or_load(
         "compile_seconds": compile_seconds,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    if checkpoint is not None:
-        model.set_params(checkpoint=callers_checkpoint)
     if path is not None:
-        model.save(path)
-        text = json.dumps(record, indent=2).encode()
-        atomic_write(record_path, lambda handle: handle.write(text))
+        _store(model, path, record)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the finished model supersedes it
     return FitResult(
@@ -464,3 +443,66 @@ def fit_or_load(
         path=path,
         record=record,
     )
+
+
+def _load_cached(model: Any, key: str, path: Path, n_train: int) -> FitResult | None:
+    """The fit cached at ``path`` (model file plus ``.json`` record with its timings).
+
+    ``None`` when there is none, or when it cannot be read (then it is retrained and replaced).
+    """
+    record_path = path.with_suffix(".json")
+    if not (path.exists() and record_path.exists()):
+        return None
+    try:
+        loaded = type(model).load(path)
+        record = json.loads(record_path.read_text())
+        loaded.set_params(verbose=model.verbose)
+        logger.info("loaded cached %s from %s", type(model).__name__, path)
+        return FitResult(
+            model=loaded,
+            key=key,
+            cached=True,
+            n_train=n_train,
+            fit_seconds=float(record["fit_seconds"]),
+            compile_seconds=record.get("compile_seconds"),
+            path=path,
+            record=record,
+        )
+    except (ModelFileError, KeyError, ValueError, OSError) as error:
+        logger.warning("ignoring unreadable cached model %s: %s", path, error)
+        return None
+
+
+def _timed_fit(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    checkpoint: Path | None,
+) -> tuple[float | None, float]:
+    """Fit ``model``, checkpointing to ``checkpoint`` (when given) while it trains.
+
+    Returns the seconds of the compiled engine's build (``None``: none needed) and of ``fit``.
+    The caller's own ``checkpoint`` parameter is restored once the model has trained.
+    """
+    callers_checkpoint = model.checkpoint
+    if checkpoint is not None:
+        model.set_params(checkpoint=checkpoint)
+    compile_seconds = _warm_up(model, X, y)
+    start = time.perf_counter()
+    if X_val is not None and len(X_val):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    else:
+        model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    if checkpoint is not None:
+        model.set_params(checkpoint=callers_checkpoint)
+    return compile_seconds, fit_seconds
+
+
+def _store(model: Any, path: Path, record: dict[str, Any]) -> None:
+    """Write the fitted model to ``path`` and its record (key, timings) beside it as JSON."""
+    model.save(path)
+    text = json.dumps(record, indent=2).encode()
+    atomic_write(path.with_suffix(".json"), lambda handle: handle.write(text))

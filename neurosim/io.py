@@ -165,6 +165,16 @@ def load_arrays(
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {path} does not exist")
+    arrays = _read_archive(path)
+    metadata = _pop_metadata(path, arrays)
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise ModelFileError(f"{path} lacks required arrays: {', '.join(missing)}")
+    return arrays, metadata
+
+
+def _read_archive(path: Path) -> dict[str, np.ndarray]:
+    """Every member of the npz archive at ``path``, refusing pickles and anything not an array."""
     # np.load would read a bare .npy file as one array, and report any other non-zip file as
     # "pickled data"; say what is really wrong instead.
     if not zipfile.is_zipfile(path):
@@ -184,6 +194,11 @@ def load_arrays(
     not_arrays = sorted(name for name, value in arrays.items() if not isinstance(value, np.ndarray))
     if not_arrays:
         raise ModelFileError(f"{path} holds members that are not .npy arrays: {not_arrays}")
+    return arrays
+
+
+def _pop_metadata(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Take the metadata record out of ``arrays`` and check its format name and version."""
     if _METADATA_KEY not in arrays:
         raise ModelFileError(f"{path} has no neurosim metadata record; was it written by neurosim?")
     try:
@@ -197,7 +212,4 @@ def load_arrays(
         raise ModelFileError(
             f"{path} has format version {version!r}; this neurosim reads version {FORMAT_VERSION}"
         )
-    missing = [name for name in required if name not in arrays]
-    if missing:
-        raise ModelFileError(f"{path} lacks required arrays: {', '.join(missing)}")
-    return arrays, metadata
+    return metadata

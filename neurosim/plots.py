@@ -94,6 +94,38 @@ def _time_limits(activity: ActivityRecording) -> tuple[float, float]:
     return 0.0, activity.windows[-1][0] + activity.window_s
 
 
+def _raster_panel(ax, activity: ActivityRecording, layer: str) -> None:
+    """One layer's spikes, a row per neuron, with its size and spike count beside the panel."""
+    from matplotlib.ticker import MaxNLocator
+
+    times, neurons = (np.asarray(a) for a in activity.spikes[layer])
+    size = activity.layer_sizes[layer]
+    # Tick height about one row's height in points, within readable limits.
+    row_points = 72 * ax.get_position().height * ax.figure.get_figheight() / max(size, 1)
+    ax.plot(
+        times,
+        neurons,
+        linestyle="none",
+        marker="|",
+        markersize=float(np.clip(row_points, 2.0 if layer == "input" else 4.0, 9.0)),
+        markeredgewidth=0.6 if layer == "input" else 1.2,
+        color=_LAYER_COLORS[layer],
+        rasterized=len(times) > 5000,
+    )
+    ax.set_ylim(-0.5, size - 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.set_ylabel(f"{layer} neuron\n(index)")
+    ax.text(
+        1.01,
+        0.0,
+        f"{layer}:\n{size} neurons\n{len(times)} spikes",
+        transform=ax.transAxes,
+        ha="left",
+        va="bottom",
+        fontsize=8,
+    )
+
+
 def spike_raster(
     activity: ActivityRecording,
     *,
@@ -116,39 +148,12 @@ def spike_raster(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.ticker import MaxNLocator
-
     layers = ("input", "excitatory", "inhibitory")
     fig = Figure(figsize=(10, 7), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[2.2, 1, 1])
     for index, (ax, layer) in enumerate(zip(axes, layers, strict=True)):
-        times, neurons = (np.asarray(a) for a in activity.spikes[layer])
-        size = activity.layer_sizes[layer]
         _shade_windows(ax, activity, annotate=index == 0, labels=example_labels)
-        # Tick height about one row's height in points, within readable limits.
-        row_points = 72 * ax.get_position().height * fig.get_figheight() / max(size, 1)
-        ax.plot(
-            times,
-            neurons,
-            linestyle="none",
-            marker="|",
-            markersize=float(np.clip(row_points, 2.0 if layer == "input" else 4.0, 9.0)),
-            markeredgewidth=0.6 if layer == "input" else 1.2,
-            color=_LAYER_COLORS[layer],
-            rasterized=len(times) > 5000,
-        )
-        ax.set_ylim(-0.5, size - 0.5)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.set_ylabel(f"{layer} neuron\n(index)")
-        ax.text(
-            1.01,
-            0.0,
-            f"{layer}:\n{size} neurons\n{len(times)} spikes",
-            transform=ax.transAxes,
-            ha="left",
-            va="bottom",
-            fontsize=8,
-        )
+        _raster_panel(ax, activity, layer)
     axes[-1].set_xlabel("simulated time (s)")
     axes[-1].set_xlim(*_time_limits(activity))
     axes[0].legend(
@@ -160,6 +165,31 @@ def spike_raster(
     )
     fig.suptitle(title)
     return fig
+
+
+def _membrane_panel(
+    ax, t: np.ndarray, v: np.ndarray, threshold: np.ndarray, fired: np.ndarray
+) -> None:
+    """One neuron's membrane potential and threshold (mV), its spikes marked above both."""
+    ax.plot(t, v, color="#1f3b73", lw=0.7, label="membrane potential v")
+    ax.plot(
+        t,
+        threshold,
+        color="#c44e52",
+        lw=1.2,
+        ls="--",
+        label=r"threshold $\theta - \theta_{offset} + v_{thresh}$",
+    )
+    top = max(float(np.max(threshold)), float(np.max(v))) + 2.0
+    ax.plot(
+        fired,
+        np.full(len(fired), top),
+        linestyle="none",
+        marker="v",
+        markersize=5,
+        color="black",
+        label="spike",
+    )
 
 
 def membrane_traces(
@@ -197,26 +227,8 @@ def membrane_traces(
     axes = np.atleast_1d(fig.subplots(len(v), 1, sharex=True, squeeze=False)[:, 0])
     for row, ax in enumerate(axes):
         _shade_windows(ax, activity, annotate=row == 0, labels=example_labels)
-        ax.plot(t, v[row], color="#1f3b73", lw=0.7, label="membrane potential v")
-        ax.plot(
-            t,
-            threshold[row],
-            color="#c44e52",
-            lw=1.2,
-            ls="--",
-            label=r"threshold $\theta - \theta_{offset} + v_{thresh}$",
-        )
         fired = spike_t[spike_i == neurons[row]]
-        top = max(float(np.max(threshold[row])), float(np.max(v[row]))) + 2.0
-        ax.plot(
-            fired,
-            np.full(len(fired), top),
-            linestyle="none",
-            marker="v",
-            markersize=5,
-            color="black",
-            label="spike",
-        )
+        _membrane_panel(ax, t, v[row], threshold[row], fired)
         ax.set_ylabel(f"neuron {neurons[row]}\n(mV)")
     axes[-1].set_xlabel("simulated time (s)")
     axes[-1].set_xlim(*_time_limits(activity))
@@ -308,6 +320,53 @@ def learning_curves(
     return fig
 
 
+def _tile_mosaic(weights: np.ndarray, shape: tuple[int, int], ncols: int) -> np.ndarray:
+    """The columns of ``weights`` as ``shape`` tiles, row by row, with NaN gaps around them."""
+    height, width = shape
+    nrows = math.ceil(weights.shape[1] / ncols)
+    mosaic = np.full((nrows * (height + 1) + 1, ncols * (width + 1) + 1), np.nan)
+    for unit in range(weights.shape[1]):
+        r, c = divmod(unit, ncols)
+        top, left = 1 + r * (height + 1), 1 + c * (width + 1)
+        mosaic[top : top + height, left : left + width] = weights[:, unit].reshape(shape)
+    return mosaic
+
+
+def _weight_color_scale(shown: np.ndarray) -> dict[str, Any]:
+    """``imshow`` colours of weights: diverging about zero when signed, else 0..max; gaps grey."""
+    from matplotlib import colormaps
+
+    signed = shown.min() < 0
+    if signed:
+        limit = float(np.percentile(np.abs(shown), 99)) or 1.0
+        cmap, norm = "RdBu_r", TwoSlopeNorm(0.0, -limit, limit)
+    else:
+        cmap, norm = "hot_r", None
+    return {
+        "cmap": colormaps[cmap].with_extremes(bad="0.4"),  # bad: the gaps between tiles
+        "norm": norm,
+        "vmin": None if signed else 0.0,
+        "vmax": None if signed else float(shown.max()) or 1.0,
+    }
+
+
+def _label_tiles(ax, labels: Sequence[Any], count: int, shape: tuple[int, int], ncols: int) -> None:
+    """Write the first ``count`` labels in the top left corners of :func:`_tile_mosaic`'s tiles."""
+    height, width = shape
+    for unit in range(count):
+        r, c = divmod(unit, ncols)
+        ax.text(
+            1 + c * (width + 1) + 0.5,
+            1 + r * (height + 1) + 0.5,
+            str(labels[unit]),
+            fontsize=6,
+            color="black",
+            ha="left",
+            va="top",
+            bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 0.6},
+        )
+
+
 def receptive_fields(
     weights: np.ndarray,
     shape: tuple[int, int] = (28, 28),
@@ -322,6 +381,9 @@ def receptive_fields(
     Use it for :attr:`STDPNetwork.weights_ <neurosim.STDPNetwork.weights_>` (non-negative,
     shown on a shared 0..max scale) and ``RateMLP.coefs_[0]`` (signed, shown on a shared
     scale symmetric about zero, clipped at the 99th percentile of ``|w|``).
+
+    The tiling, colour scale and labels are helpers; what stays here is the docstring and
+    the figure's sizing and axes, which read best together.
 
     Parameters
     ----------
@@ -351,48 +413,18 @@ def receptive_fields(
     ncols = ncols or math.ceil(math.sqrt(count))
     nrows = math.ceil(count / ncols)
     height, width = shape
-    mosaic = np.full((nrows * (height + 1) + 1, ncols * (width + 1) + 1), np.nan)
-    for unit in range(count):
-        r, c = divmod(unit, ncols)
-        top, left = 1 + r * (height + 1), 1 + c * (width + 1)
-        mosaic[top : top + height, left : left + width] = weights[:, unit].reshape(shape)
-
-    shown = weights[:, :count]
-    signed = shown.min() < 0
     tile_inches = float(np.clip(6.5 / ncols, 0.55, 1.3))
     fig = Figure(
         figsize=(1.9 + tile_inches * ncols, 1.3 + tile_inches * nrows), layout="constrained"
     )
     ax = fig.subplots()
-    if signed:
-        limit = float(np.percentile(np.abs(shown), 99)) or 1.0
-        cmap, norm = "RdBu_r", TwoSlopeNorm(0.0, -limit, limit)
-    else:
-        cmap, norm = "hot_r", None
-    from matplotlib import colormaps
-
-    colormap = colormaps[cmap].with_extremes(bad="0.4")  # bad: the gaps between tiles
     image = ax.imshow(
-        mosaic,
-        cmap=colormap,
-        norm=norm,
-        vmin=None if signed else 0.0,
-        vmax=None if signed else float(shown.max()) or 1.0,
+        _tile_mosaic(weights[:, :count], shape, ncols),
         interpolation="nearest",
+        **_weight_color_scale(weights[:, :count]),
     )
     if labels is not None:
-        for unit in range(count):
-            r, c = divmod(unit, ncols)
-            ax.text(
-                1 + c * (width + 1) + 0.5,
-                1 + r * (height + 1) + 0.5,
-                str(labels[unit]),
-                fontsize=6,
-                color="black",
-                ha="left",
-                va="top",
-                bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 0.6},
-            )
+        _label_tiles(ax, labels, count, shape, ncols)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel(
@@ -484,6 +516,30 @@ _BAR_METRICS = (
 )
 
 
+def _bar_panel(
+    ax, summary: Mapping[str, Mapping[str, float]], colors: Mapping[str, Any], metric: tuple
+) -> None:
+    """One metric of :data:`_BAR_METRICS` as a bar per model that has it, values written on top."""
+    key, label, scale, fmt = metric
+    present = [n for n in summary if summary[n].get(key) is not None]
+    values = np.array([float(summary[n][key]) * scale for n in present])
+    positions = np.arange(len(present))
+    bars = ax.bar(positions, values, color=[colors[n] for n in present], width=0.65)
+    log = _wide_range(values)
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(values[values > 0].min() / 3, values.max() * 6)
+    elif key == "accuracy":
+        ax.set_ylim(0, 130)  # headroom for the legend
+    else:
+        ax.set_ylim(0, max(values.max(), 1e-12) * 1.2 if len(values) else 1)
+    ax.bar_label(bars, [fmt(v) for v in values], fontsize=8, padding=2)
+    ax.set_xticks(positions, [""] * len(present))  # the legend names the bars
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylabel(label + (" (log scale)" if log else ""))
+    ax.grid(axis="y", alpha=0.3)
+
+
 def comparison_bars(
     summary: Mapping[str, Mapping[str, float]] | Sequence[SummaryRow],
     *,
@@ -516,24 +572,8 @@ def comparison_bars(
         figsize=(max(11.0, 1.1 * len(names) * len(_BAR_METRICS)), 4.8), layout="constrained"
     )
     axes = fig.subplots(1, len(_BAR_METRICS))
-    for ax, (key, label, scale, fmt) in zip(axes, _BAR_METRICS, strict=True):
-        present = [n for n in names if summary[n].get(key) is not None]
-        values = np.array([float(summary[n][key]) * scale for n in present])
-        positions = np.arange(len(present))
-        bars = ax.bar(positions, values, color=[colors[n] for n in present], width=0.65)
-        log = _wide_range(values)
-        if log:
-            ax.set_yscale("log")
-            ax.set_ylim(values[values > 0].min() / 3, values.max() * 6)
-        elif key == "accuracy":
-            ax.set_ylim(0, 130)  # headroom for the legend
-        else:
-            ax.set_ylim(0, max(values.max(), 1e-12) * 1.2 if len(values) else 1)
-        ax.bar_label(bars, [fmt(v) for v in values], fontsize=8, padding=2)
-        ax.set_xticks(positions, [""] * len(present))  # the legend names the bars
-        ax.tick_params(axis="x", length=0)
-        ax.set_ylabel(label + (" (log scale)" if log else ""))
-        ax.grid(axis="y", alpha=0.3)
+    for ax, metric in zip(axes, _BAR_METRICS, strict=True):
+        _bar_panel(ax, summary, colors, metric)
     axes_list = fig.axes
     axes_list[0].legend(
         handles=[Patch(color=colors[n], label=n) for n in names],
@@ -615,6 +655,75 @@ def _label_sizes(ax, sizes: Sequence[int]) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def _snn_by_size(ax, snn: Sequence[Mapping[str, Any]], paper: Mapping[int, float]) -> None:
+    """Test accuracy against N beside the paper's, training time on a second axis."""
+    sizes = np.array([r["n_neurons"] for r in snn], dtype=float)
+    order = np.argsort(sizes)
+    accuracy = np.array([100 * r["accuracy"] for r in snn])[order]
+    seconds = np.array([r["train_seconds"] for r in snn])[order]
+    ax.plot(sizes[order], accuracy, "o-", color="#c44e52", label="this library (measured)")
+    ax.plot(
+        list(paper), list(paper.values()), "s--", color="0.4", mfc="none", label="Diehl & Cook 2015"
+    )
+    ax.set_xscale("log")
+    _label_sizes(ax, sorted({*sizes.astype(int).tolist(), *paper}))
+    ax.set_xlabel("excitatory neurons N (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("STDP network: accuracy and training time vs N")
+    time_axis = ax.twinx()
+    time_axis.plot(sizes[order], seconds, "^:", color="#4c72b0", label="training wall time")
+    time_axis.set_ylabel("training wall time (s)", color="#4c72b0")
+    time_axis.tick_params(axis="y", colors="#4c72b0")
+    lines = ax.get_legend_handles_labels()
+    extra = time_axis.get_legend_handles_labels()
+    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="lower right", fontsize=8)
+
+
+def _snn_by_examples(ax, snn: Sequence[Mapping[str, Any]]) -> None:
+    """Validation accuracy during training against examples seen, a line per network size."""
+    colors = _model_colors([f"N={r['n_neurons']}" for r in snn])
+    for r in snn:
+        curve = r.get("curve") or {}
+        if curve.get("accuracy"):
+            ax.plot(
+                curve["examples_seen"],
+                100 * np.asarray(curve["accuracy"], dtype=float),
+                "o-",
+                markersize=3,
+                color=colors[f"N={r['n_neurons']}"],
+                label=f"N={r['n_neurons']}",
+            )
+    ax.set_xlabel("training examples seen")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("STDP network: accuracy vs training examples")
+    if ax.lines:
+        ax.legend(loc="lower right", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no validation records", transform=ax.transAxes)
+
+
+def _mlp_by_width(ax, mlp: Sequence[Mapping[str, Any]]) -> None:
+    """The MLP's test accuracy against its hidden width, each point with its size and time."""
+    widths = np.array([r["hidden"] for r in mlp], dtype=float)
+    order = np.argsort(widths)
+    ax.plot(widths[order], [100 * mlp[i]["accuracy"] for i in order], "o-", color="#55a868")
+    for i in order:
+        ax.annotate(
+            f"{mlp[i]['n_params'] / 1e3:.0f}k params\n{mlp[i]['train_seconds']:.1f} s",
+            (widths[i], 100 * mlp[i]["accuracy"]),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_xscale("log")
+    _label_sizes(ax, sorted(widths.astype(int).tolist()))
+    ax.margins(x=0.15, y=0.2)
+    ax.set_xlabel("hidden units (one layer, log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("MLP: accuracy vs width")
+
+
 def scaling_curves(
     snn: Sequence[Mapping[str, Any]],
     mlp: Sequence[Mapping[str, Any]],
@@ -644,65 +753,9 @@ def scaling_curves(
     """
     fig = Figure(figsize=(15, 4.6), layout="constrained")
     by_size, by_examples, by_width = fig.subplots(1, 3)
-    sizes = np.array([r["n_neurons"] for r in snn], dtype=float)
-    order = np.argsort(sizes)
-    accuracy = np.array([100 * r["accuracy"] for r in snn])[order]
-    seconds = np.array([r["train_seconds"] for r in snn])[order]
-    by_size.plot(sizes[order], accuracy, "o-", color="#c44e52", label="this library (measured)")
-    by_size.plot(
-        list(paper), list(paper.values()), "s--", color="0.4", mfc="none", label="Diehl & Cook 2015"
-    )
-    by_size.set_xscale("log")
-    _label_sizes(by_size, sorted({*sizes.astype(int).tolist(), *paper}))
-    by_size.set_xlabel("excitatory neurons N (log scale)")
-    by_size.set_ylabel("test accuracy (%)")
-    by_size.set_title("STDP network: accuracy and training time vs N")
-    time_axis = by_size.twinx()
-    time_axis.plot(sizes[order], seconds, "^:", color="#4c72b0", label="training wall time")
-    time_axis.set_ylabel("training wall time (s)", color="#4c72b0")
-    time_axis.tick_params(axis="y", colors="#4c72b0")
-    lines = by_size.get_legend_handles_labels()
-    extra = time_axis.get_legend_handles_labels()
-    by_size.legend(lines[0] + extra[0], lines[1] + extra[1], loc="lower right", fontsize=8)
-
-    colors = _model_colors([f"N={r['n_neurons']}" for r in snn])
-    for r in snn:
-        curve = r.get("curve") or {}
-        if curve.get("accuracy"):
-            by_examples.plot(
-                curve["examples_seen"],
-                100 * np.asarray(curve["accuracy"], dtype=float),
-                "o-",
-                markersize=3,
-                color=colors[f"N={r['n_neurons']}"],
-                label=f"N={r['n_neurons']}",
-            )
-    by_examples.set_xlabel("training examples seen")
-    by_examples.set_ylabel("validation accuracy (%)")
-    by_examples.set_title("STDP network: accuracy vs training examples")
-    if by_examples.lines:
-        by_examples.legend(loc="lower right", fontsize=8)
-    else:
-        by_examples.text(0.5, 0.5, "no validation records", transform=by_examples.transAxes)
-
-    widths = np.array([r["hidden"] for r in mlp], dtype=float)
-    order = np.argsort(widths)
-    by_width.plot(widths[order], [100 * mlp[i]["accuracy"] for i in order], "o-", color="#55a868")
-    for i in order:
-        by_width.annotate(
-            f"{mlp[i]['n_params'] / 1e3:.0f}k params\n{mlp[i]['train_seconds']:.1f} s",
-            (widths[i], 100 * mlp[i]["accuracy"]),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=7,
-        )
-    by_width.set_xscale("log")
-    _label_sizes(by_width, sorted(widths.astype(int).tolist()))
-    by_width.margins(x=0.15, y=0.2)
-    by_width.set_xlabel("hidden units (one layer, log scale)")
-    by_width.set_ylabel("test accuracy (%)")
-    by_width.set_title("MLP: accuracy vs width")
+    _snn_by_size(by_size, snn, paper)
+    _snn_by_examples(by_examples, snn)
+    _mlp_by_width(by_width, mlp)
     for ax in (by_size, by_examples, by_width):
         ax.grid(alpha=0.3)
     fig.suptitle(title)

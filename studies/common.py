@@ -145,6 +145,23 @@ def mode_of(args: argparse.Namespace) -> str:
 
 
 # -- the runner --------------------------------------------------------------------------------
+def _data_and_folder(
+    study: Study, args: argparse.Namespace, loader_kwargs: dict | None
+) -> tuple[Dataset, Path]:
+    """The study's dataset and its new output folder; a one-line ``SystemExit`` otherwise."""
+    try:
+        data = load_dataset(
+            args.dataset,
+            data_home=args.data_home,
+            download=not args.no_download,
+            **(loader_kwargs or {}),
+        )
+        folder = output_folder(study.name, args.out, args.force)
+    except (DatasetNotFoundError, FileExistsError) as error:
+        raise SystemExit(f"error: {error}") from error
+    return data, folder
+
+
 def run_study(
     study: Study, argv: Sequence[str] | None = None, *, loader_kwargs: dict | None = None
 ) -> dict:
@@ -174,16 +191,7 @@ def run_study(
     words = sys.argv[1:] if argv is None else list(argv)
     command = " ".join([f"python -m studies.{study.name}", *words])
     started = time.perf_counter()
-    try:
-        data = load_dataset(
-            args.dataset,
-            data_home=args.data_home,
-            download=not args.no_download,
-            **(loader_kwargs or {}),
-        )
-        folder = output_folder(study.name, args.out, args.force)
-    except (DatasetNotFoundError, FileExistsError) as error:
-        raise SystemExit(f"error: {error}") from error
+    data, folder = _data_and_folder(study, args, loader_kwargs)
     logger.info("%s, %s mode, on %s; writing to %s", study.name, mode_of(args), data.name, folder)
 
     with logging_redirect_tqdm():  # log lines above the progress bars, not through them

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from neurosim import RateMLP, plots
-from neurosim.experiment import Dataset, fit_or_load, split_dataset
+from neurosim.experiment import Dataset, Splits, fit_or_load, split_dataset
 from neurosim.rate.optimizers import OPTIMIZERS
 from neurosim.sweep import run_sweep
 from studies.common import Study, StudyOutput, dataset_tag, mode_of
@@ -108,6 +108,42 @@ def _table(runs: Sequence[dict]) -> list[str]:
     return lines
 
 
+def _log_runs(runs: list[dict[str, Any]]) -> None:
+    """One log line per run: final loss, validation and test accuracy."""
+    for r in runs:
+        last = r["history"][-1]
+        logger.info(
+            "%s (seed %d): loss %.4f, validation %.2f %%, test %.2f %%",
+            r["name"],
+            r["seed"],
+            last["loss"],
+            100 * last["val_accuracy"],
+            100 * r["test_accuracy"],
+        )
+
+
+def _report_body(
+    config: OptimizersConfig,
+    network: str,
+    seeds: tuple[int, ...],
+    splits: Splits,
+    backend: str,
+    runs: list[dict[str, Any]],
+) -> list[str]:
+    """The report: what was trained on what, then the table of final figures."""
+    return [
+        f"{network} (ReLU, softmax cross-entropy, mini-batches of 128, constant learning rate), "
+        f"{config.epochs} epochs on {len(splits.X_train):,} training images; validation on "
+        f"{len(splits.X_val):,} images held out from the training split; test on "
+        f"{len(splits.X_test):,} test images. Seeds {list(seeds)} (the same initial weights "
+        "and batch order for every optimizer with a given seed). Medians over seeds. Wall time "
+        "counts training passes only; runs went in parallel "
+        f"({backend}), so times compare the optimizers with each other, not machines.",
+        "",
+        *_table(runs),
+    ]
+
+
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     """Train every optimizer with every seed (a parallel sweep) and compare their curves."""
     config = PRESETS[mode_of(args)]
@@ -139,32 +175,13 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     runs = run_sweep(
         train_one, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
     )
-    for r in runs:
-        last = r["history"][-1]
-        logger.info(
-            "%s (seed %d): loss %.4f, validation %.2f %%, test %.2f %%",
-            r["name"],
-            r["seed"],
-            last["loss"],
-            100 * last["val_accuracy"],
-            100 * r["test_accuracy"],
-        )
+    _log_runs(runs)
     figure = plots.optimizer_curves(
         {name: [r["history"] for r in runs if r["name"] == name] for name in OPTIMIZER_NAMES},
         title=f"Optimizers on {network} — {dataset_tag(data)}, "
         f"{len(splits.X_val):,} validation images",
     )
-    body = [
-        f"{network} (ReLU, softmax cross-entropy, mini-batches of 128, constant learning rate), "
-        f"{config.epochs} epochs on {len(splits.X_train):,} training images; validation on "
-        f"{len(splits.X_val):,} images held out from the training split; test on "
-        f"{len(splits.X_test):,} test images. Seeds {list(seeds)} (the same initial weights "
-        "and batch order for every optimizer with a given seed). Medians over seeds. Wall time "
-        "counts training passes only; runs went in parallel "
-        f"({args.backend}), so times compare the optimizers with each other, not machines.",
-        "",
-        *_table(runs),
-    ]
+    body = _report_body(config, network, seeds, splits, args.backend, runs)
     return StudyOutput(
         title=f"Optimizers on the same MLP ({config.mode} mode)",
         results={"config": asdict(config), "seeds": list(seeds), "runs": runs},

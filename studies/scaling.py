@@ -145,6 +145,39 @@ def _report_body(
     ]
 
 
+def _tasks(config: ScalingConfig, splits: Splits, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One sweep task per network size (largest first) and per MLP width."""
+    shared = dict(
+        **splits.arrays(), seed=args.seed, cache_dir=args.cache_dir, use_cache=not args.no_cache
+    )
+    return [
+        dict(
+            shared,
+            kind="snn",
+            size=n,
+            device=config.snn_device,
+            n_label=config.n_label,
+            validation_interval=config.snn_validation_interval,
+        )
+        for n in sorted(config.snn_sizes, reverse=True)  # largest first: it takes longest
+    ] + [dict(shared, kind="mlp", size=h, epochs=config.mlp_epochs) for h in config.mlp_hidden]
+
+
+def _log_results(snn: list[dict[str, Any]], mlp: list[dict[str, Any]]) -> None:
+    """One log line per network size and per MLP width."""
+    for r in snn:
+        logger.info(
+            "STDP N=%d: %.2f %%, learning %.1f s",
+            r["size"],
+            100 * r["accuracy"],
+            r["learning_seconds"],
+        )
+    for r in mlp:
+        logger.info(
+            "MLP 784-%d-10: %.2f %%, %.1f s", r["size"], 100 * r["accuracy"], r["train_seconds"]
+        )
+
+
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     """Train and test every size (a parallel sweep); draw accuracy and cost against size."""
     config = PRESETS[mode_of(args)]
@@ -157,22 +190,12 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         list(config.mlp_hidden),
         f"{len(splits.X_train):,}",
     )
-    shared = dict(
-        **splits.arrays(), seed=args.seed, cache_dir=args.cache_dir, use_cache=not args.no_cache
-    )
-    tasks = [
-        dict(
-            shared,
-            kind="snn",
-            size=n,
-            device=config.snn_device,
-            n_label=config.n_label,
-            validation_interval=config.snn_validation_interval,
-        )
-        for n in sorted(config.snn_sizes, reverse=True)  # largest first: it takes longest
-    ] + [dict(shared, kind="mlp", size=h, epochs=config.mlp_epochs) for h in config.mlp_hidden]
     runs = run_sweep(
-        train_one, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
+        train_one,
+        _tasks(config, splits, args),
+        backend=args.backend,
+        n_jobs=args.n_jobs,
+        address=args.address,
     )
     snn = sorted(
         ({**r, "n_neurons": r["size"]} for r in runs if r["kind"] == "snn"),
@@ -181,17 +204,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     mlp = sorted(
         ({**r, "hidden": r["size"]} for r in runs if r["kind"] == "mlp"), key=lambda r: r["size"]
     )
-    for r in snn:
-        logger.info(
-            "STDP N=%d: %.2f %%, learning %.1f s",
-            r["size"],
-            100 * r["accuracy"],
-            r["learning_seconds"],
-        )
-    for r in mlp:
-        logger.info(
-            "MLP 784-%d-10: %.2f %%, %.1f s", r["size"], 100 * r["accuracy"], r["train_seconds"]
-        )
+    _log_results(snn, mlp)
     figure = plots.scaling_curves(
         [{**r, "train_seconds": r["learning_seconds"]} for r in snn],
         mlp,
