@@ -43,6 +43,12 @@ ALPHA = 1e-4
 LEARNING_RATE = 1e-3
 
 
+def partial_fit_epoch(model) -> Callable[[np.ndarray, np.ndarray], None]:
+    """One epoch as one ``partial_fit`` call, all ten classes declared."""
+    classes = np.arange(10)
+    return lambda X, y: model.partial_fit(X, y, classes=classes)
+
+
 def make_rate_mlp(seed: int) -> Callable[[np.ndarray, np.ndarray], None]:
     model = RateMLP(
         (HIDDEN,),
@@ -52,8 +58,7 @@ def make_rate_mlp(seed: int) -> Callable[[np.ndarray, np.ndarray], None]:
         alpha=ALPHA,
         random_state=seed,
     )
-    classes = np.arange(10)
-    return lambda X, y: model.partial_fit(X, y, classes=classes)
+    return partial_fit_epoch(model)
 
 
 def make_sklearn(seed: int) -> Callable[[np.ndarray, np.ndarray], None]:
@@ -68,8 +73,7 @@ def make_sklearn(seed: int) -> Callable[[np.ndarray, np.ndarray], None]:
         early_stopping=False,
         random_state=seed,
     )
-    classes = np.arange(10)
-    return lambda X, y: model.partial_fit(X, y, classes=classes)
+    return partial_fit_epoch(model)
 
 
 def make_torch(seed: int, threads: int) -> Callable[[np.ndarray, np.ndarray], None]:

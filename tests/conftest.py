@@ -1,4 +1,4 @@
-"""Fixtures shared by the study tests."""
+"""Fixtures shared by several test files."""
 
 from __future__ import annotations
 
@@ -31,3 +31,26 @@ def no_mnist(tmp_path, monkeypatch):
 
     monkeypatch.setattr("urllib.request.urlopen", no_network)
     return empty
+
+
+@pytest.fixture
+def interrupt_rate_mlp_epoch(monkeypatch):
+    """``interrupt(call)`` makes the ``call``-th RateMLP epoch from now (0: none) raise
+    KeyboardInterrupt, like Ctrl-C; it returns a list that receives each epoch's inputs."""
+    from neurosim import RateMLP
+
+    real_epoch = RateMLP._run_epoch
+
+    def interrupt(call: int) -> list:
+        seen = []
+
+        def epoch(self, X, *args):
+            seen.append(X.copy())
+            if len(seen) == call:
+                raise KeyboardInterrupt
+            return real_epoch(self, X, *args)
+
+        monkeypatch.setattr(RateMLP, "_run_epoch", epoch)
+        return seen
+
+    return interrupt

@@ -113,25 +113,16 @@ def test_a_corrupt_cache_entry_is_retrained(digits, tmp_path):
     assert not again.cached
 
 
-def test_fit_or_load_resumes_an_interrupted_training(tmp_path, monkeypatch):
+def test_fit_or_load_resumes_an_interrupted_training(tmp_path, interrupt_rate_mlp_epoch):
     X, y = load_digits_784("train")
     config = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
     expected = RateMLP(**config).fit(X, y)
-    real_epoch = RateMLP._run_epoch
-    calls = {"n": 0}
-
-    def interrupt_second_epoch(self, *args):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real_epoch(self, *args)
-
-    monkeypatch.setattr(RateMLP, "_run_epoch", interrupt_second_epoch)
+    epochs = interrupt_rate_mlp_epoch(2)
     with pytest.raises(KeyboardInterrupt):
         fit_or_load(RateMLP(**config), X, y, cache_dir=tmp_path, resume=True)
     assert len(list(tmp_path.glob("*.ckpt.npz"))) == 1
     result = fit_or_load(RateMLP(**config), X, y, cache_dir=tmp_path, resume=True)
-    assert calls["n"] == 2 + 2  # epoch 1 was kept; epochs 2 and 3 ran after resuming
+    assert len(epochs) == 2 + 2  # epoch 1 was kept; epochs 2 and 3 ran after resuming
     assert result.model.checkpoint is None and not list(tmp_path.glob("*.ckpt.npz"))
     np.testing.assert_array_equal(result.model.coefs_[0], expected.coefs_[0])
 

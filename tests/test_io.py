@@ -260,21 +260,19 @@ def test_corrupted_array_bytes(tmp_path):
         load_arrays(path)
 
 
-def test_malformed_npy_header_inside_zip(tmp_path):
+@pytest.mark.parametrize(
+    "member, data, match",
+    [
+        ("w.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': <<<<   \n", None),  # malformed header
+        ("notes.txt", b"just text", "notes.txt"),  # a member that is not an array
+    ],
+)
+def test_bad_zip_member_beside_valid_metadata(tmp_path, member, data, match):
     path = tmp_path / "m.npz"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("w.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': <<<<   \n")
+        archive.writestr(member, data)
         archive.writestr(f"{METADATA_KEY}.npy", npy_bytes(metadata_array(valid_record())))
-    with pytest.raises(ModelFileError):
-        load_arrays(path)
-
-
-def test_zip_member_that_is_not_an_array(tmp_path):
-    path = tmp_path / "m.npz"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("notes.txt", b"just text")
-        archive.writestr(f"{METADATA_KEY}.npy", npy_bytes(metadata_array(valid_record())))
-    with pytest.raises(ModelFileError, match="notes.txt"):
+    with pytest.raises(ModelFileError, match=match):
         load_arrays(path)
 
 

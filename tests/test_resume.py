@@ -136,26 +136,17 @@ def test_two_processes_share_one_build_cache_safely(tmp_path, uninterrupted):
     np.testing.assert_allclose(first.sum(axis=0), 78.0, rtol=1e-6)
 
 
-def test_rate_mlp_resumes_from_its_epoch_checkpoint(digits, tmp_path, monkeypatch):
+def test_rate_mlp_resumes_from_its_epoch_checkpoint(digits, tmp_path, interrupt_rate_mlp_epoch):
     from neurosim import RateMLP
 
     X, y = digits
     config = dict(hidden_layer_sizes=(32,), max_iter=4, random_state=3, lr_schedule="cosine")
     uninterrupted = RateMLP(**config).fit(X, y)
     checkpoint = tmp_path / "mlp.npz"
-    real_epoch = RateMLP._run_epoch
-    calls = {"n": 0}
-
-    def interrupt_third_epoch(self, *args):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real_epoch(self, *args)
-
-    monkeypatch.setattr(RateMLP, "_run_epoch", interrupt_third_epoch)
+    interrupt_rate_mlp_epoch(3)
     with pytest.raises(KeyboardInterrupt):
         RateMLP(**config, checkpoint=checkpoint).fit(X, y)
-    monkeypatch.setattr(RateMLP, "_run_epoch", real_epoch)
+    interrupt_rate_mlp_epoch(0)
     assert RateMLP.load(checkpoint).n_iter_ == 2
     resumed = RateMLP(**config, checkpoint=checkpoint, verbose=0).fit(X, y)
     assert resumed.n_iter_ == 4 and len(resumed.history_) == 4
@@ -167,38 +158,22 @@ def test_rate_mlp_resumes_from_its_epoch_checkpoint(digits, tmp_path, monkeypatc
         RateMLP(**config, checkpoint=checkpoint).fit(X[1:], y[1:])
 
 
-def interrupt_rate_mlp_epoch(monkeypatch, call: int) -> list[np.ndarray]:
-    """Make the ``call``-th RateMLP epoch (0: none) raise KeyboardInterrupt; return a list
-    that receives each epoch's training inputs."""
-    from neurosim import RateMLP
-
-    real_epoch = RateMLP._run_epoch
-    seen: list[np.ndarray] = []
-
-    def epoch(self, X, *args):
-        seen.append(X.copy())
-        if len(seen) == call:
-            raise KeyboardInterrupt
-        return real_epoch(self, X, *args)
-
-    monkeypatch.setattr(RateMLP, "_run_epoch", epoch)
-    return seen
-
-
-def test_rate_mlp_resumes_twice_without_changing_its_parameters(digits, tmp_path, monkeypatch):
+def test_rate_mlp_resumes_twice_without_changing_its_parameters(
+    digits, tmp_path, interrupt_rate_mlp_epoch
+):
     from neurosim import RateMLP
 
     X, y = digits
     config = dict(hidden_layer_sizes=8, max_iter=3, random_state=3, checkpoint=tmp_path / "c.npz")
-    interrupt_rate_mlp_epoch(monkeypatch, 2)
+    interrupt_rate_mlp_epoch(2)
     with pytest.raises(KeyboardInterrupt):
         RateMLP(**config).fit(X, y)
     resumed = RateMLP(**config)
-    interrupt_rate_mlp_epoch(monkeypatch, 2)  # epoch 3: the checkpoint is now a resumed run's
+    interrupt_rate_mlp_epoch(2)  # epoch 3: the checkpoint is now a resumed run's
     with pytest.raises(KeyboardInterrupt):
         resumed.fit(X, y)
     assert resumed.get_params() == RateMLP(**config).get_params()
-    interrupt_rate_mlp_epoch(monkeypatch, 0)
+    interrupt_rate_mlp_epoch(0)
     assert RateMLP(**config).fit(X, y).n_iter_ == 3
 
 
@@ -213,7 +188,9 @@ def test_rate_mlp_path_parameters_are_saved_as_strings(digits, tmp_path):
     assert RateMLP.load(checkpoint).checkpoint == str(checkpoint)
 
 
-def test_rate_mlp_resume_trains_on_the_interrupted_runs_split(digits, tmp_path, monkeypatch):
+def test_rate_mlp_resume_trains_on_the_interrupted_runs_split(
+    digits, tmp_path, interrupt_rate_mlp_epoch
+):
     from neurosim import RateMLP
 
     X, y = digits
@@ -225,10 +202,10 @@ def test_rate_mlp_resume_trains_on_the_interrupted_runs_split(digits, tmp_path, 
         random_state=None,  # the split seed is drawn, and must come back from the checkpoint
         checkpoint=tmp_path / "mlp.npz",
     )
-    interrupted = interrupt_rate_mlp_epoch(monkeypatch, 2)
+    interrupted = interrupt_rate_mlp_epoch(2)
     with pytest.raises(KeyboardInterrupt):
         RateMLP(**config).fit(X, y)
-    resumed = interrupt_rate_mlp_epoch(monkeypatch, 0)
+    resumed = interrupt_rate_mlp_epoch(0)
     RateMLP(**config).fit(X, y)
     assert len(resumed) == 2  # epochs 2 and 3
     np.testing.assert_array_equal(resumed[0], interrupted[0])
