@@ -15,7 +15,8 @@ import brian2 as b2
 import numpy as np
 
 from neurosim.spiking.build import FLUSH_DENORMALS_CODE, build_cache_dir
-from neurosim.spiking.engine import STDPEngine, available_cores
+from neurosim.spiking.engine import STDPEngine
+from neurosim.spiking.evaluation import available_cores
 
 
 def cpu_model() -> str:

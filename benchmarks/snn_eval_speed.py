@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe, flush_to_zero  # noqa: E402
 
 from neurosim import STDPNetwork, load_mnist  # noqa: E402
-from neurosim.spiking.engine import available_cores  # noqa: E402
+from neurosim.spiking.evaluation import available_cores  # noqa: E402
 
 
 def learning_rate(X: np.ndarray, n: int, seed: int) -> tuple[float, STDPNetwork]:

@@ -54,8 +54,9 @@ def isolated_device(name: str, **options) -> Iterator[Device]:
 
     Brian2's own device objects (``all_devices``), the previously active device with its
     build options, ``defaultclock.dt``, the preferences in ``_PREFERENCES`` and NumPy's
-    global random state are restored on exit, also when the block raises. Objects created inside the block belong to the
-    private instance, so they never appear in the user's standalone project.
+    global random state are restored on exit, also when the block raises. Objects created
+    inside the block belong to the private instance, so they never appear in the user's
+    standalone project.
 
     Parameters
     ----------
@@ -74,7 +75,8 @@ def isolated_device(name: str, **options) -> Iterator[Device]:
     previous_options = dict(getattr(previous, "build_options", {}) or {})
     previous_dt = previous.defaultclock.dt if previous.defaultclock is not None else None
     preferences = {key: b2.prefs[key] for key in _PREFERENCES}
-    numpy_random_state = np.random.get_state()  # brian2.seed reseeds numpy's global generator
+    # brian2.seed reseeds NumPy's legacy global generator, which Brian2's numpy target draws from
+    numpy_random_state = np.random.get_state()  # noqa: NPY002
     private = type(b2_device_module.all_devices[name])()
     b2.set_device(private, **options)
     try:
@@ -90,7 +92,7 @@ def isolated_device(name: str, **options) -> Iterator[Device]:
             previous.defaultclock.dt = previous_dt
         for key, value in preferences.items():
             b2.prefs[key] = value
-        np.random.set_state(numpy_random_state)
+        np.random.set_state(numpy_random_state)  # noqa: NPY002
 
 
 def stop_function(stop: Callable[[], None]) -> b2.Function:

@@ -22,12 +22,8 @@ groups, connections) is in :mod:`neurosim.spiking.model`.
 
 from __future__ import annotations
 
-import math
-import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,15 +42,7 @@ from neurosim.spiking.build import StandaloneBuild, build_key, standalone_build
 from neurosim.spiking.model import build_layers, namespace
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = [
-    "DEVICES",
-    "ChunkResult",
-    "Recording",
-    "STDPEngine",
-    "available_cores",
-    "evaluate_frozen",
-    "require_device",
-]
+__all__ = ["DEVICES", "ChunkResult", "Recording", "STDPEngine", "require_device"]
 
 # Network state carried from one chunk to the next, as (group, variable): its state key is
 # "group_variable" (the plastic weights and presynaptic traces are added per configuration).
@@ -361,7 +349,7 @@ class STDPEngine:
         costs two code objects in every time step. Returns the tally connections.
         """
         ctl, inp, exc, inh, syn = (objects[k] for k in ("ctl", "inp", "exc", "inh", "syn"))
-        tallies = {}
+        tallies: dict[str, b2.Synapses] = {}
         for source, source_var, total_var, fan_in in (
             (exc, "count", "total", self.n_neurons),
             (inp, "spikes", "input_spikes", self.n_input),
@@ -398,6 +386,12 @@ class STDPEngine:
         exc.run_regularly(
             "count = 0\nw_sum = 0", clock=boundary, when="start", order=4, name="exc_clear"
         )
+        self._normalisation(exc, syn, boundary)
+        return tallies
+
+    @staticmethod
+    def _normalisation(exc: b2.NeuronGroup, syn: b2.Synapses, boundary: b2.Clock) -> None:
+        """While learning, rescale each neuron's input weights to sum to ``w_sum_target``."""
         syn.run_regularly("w_sum_post += w", clock=boundary, when="start", order=5, name="syn_sum")
         exc.run_regularly(
             "norm = plastic * w_sum_target / (w_sum + 1e-12) + (1 - plastic)",
@@ -409,7 +403,6 @@ class STDPEngine:
         syn.run_regularly(
             "w = w * norm_post", clock=boundary, when="start", order=7, name="syn_scale"
         )
-        return tallies
 
     def _monitors(self, objects: dict, boundary: b2.Clock, clock: b2.Clock) -> dict:
         """Window-boundary monitors, plus spikes and traces when ``record_neurons`` is set."""
@@ -694,114 +687,3 @@ class STDPEngine:
             state={var: raw[f"state_{var}"].T for var in ("v", "theta")},
             state_neurons=np.asarray(self.record_neurons),
         )
-
-
-# Runs per pass of frozen evaluation, at least (so that small sets keep several cores busy).
-_MIN_RUNS_PER_PASS = 4
-
-
-def available_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def evaluate_frozen(
-    engine: STDPEngine,
-    state: dict[str, np.ndarray],
-    X: np.ndarray,
-    *,
-    seed: Callable[[int, int], int],
-    n_jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Present every row of ``X`` to the frozen network, in batches of copies and in parallel.
-
-    The examples are split, in order, into runs of ``engine.copies`` batches of at most
-    ``engine.chunk_windows`` examples (at least :data:`_MIN_RUNS_PER_PASS` runs while there
-    are enough examples). Examples a copy did not finish are run again in a next pass,
-    resuming at the intensity they had reached, so every example gets exactly the protocol of
-    an unbatched presentation. The split and the seeds do not depend on ``n_jobs``, so
-    neither do the results.
-
-    Parameters
-    ----------
-    engine : STDPEngine
-        A frozen engine (``learning=False``).
-    state : dict of str to ndarray
-        The network state every run starts from.
-    X : ndarray of shape (n_samples, n_input)
-    seed : callable
-        ``seed(pass_index, run_index)``: the seed of each run's Poisson input.
-    n_jobs : int, default 1
-        Runs simulated at the same time (threads, each waiting on one compiled process; the
-        runtime device always runs one at a time).
-    progress : callable, optional
-        Called with the number of examples each finished batch completed.
-
-    Returns
-    -------
-    counts : ndarray of shape (n_samples, n_neurons)
-        Excitatory spikes per neuron in each example's accepted window.
-    tallies : dict of str to ndarray of shape (n_samples,)
-        Per example, over all of its windows: ``input``, ``excitatory`` and ``inhibitory``
-        spikes and ``windows``.
-    """
-    n = len(X)
-    counts = np.zeros((n, engine.n_neurons))
-    tallies = {key: np.zeros(n) for key in ("input", "excitatory", "inhibitory", "windows")}
-    starts = np.full(n, float(engine.params.intensity_start))
-    pending = np.arange(n)
-    engine.prepare()
-    workers = 1 if engine.device == "runtime" else max(1, int(n_jobs))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pass_index = 0
-        while len(pending):
-            runs = _split_into_runs(pending, engine.copies, engine.chunk_windows)
-            futures = [
-                pool.submit(
-                    engine.run_copies,
-                    state,
-                    [X[batch] for batch in batches],
-                    [starts[batch] for batch in batches],
-                    seed=seed(pass_index, index),
-                )
-                for index, batches in enumerate(runs)
-            ]
-            unfinished = []
-            for batches, future in zip(runs, futures, strict=True):
-                for batch, result in zip(batches, future.result(), strict=True):
-                    _record_batch(batch, result, counts, tallies)
-                    rest = batch[result.n_completed :]
-                    if len(rest):
-                        starts[rest[0]] = result.next_intensity
-                        unfinished.append(rest)
-                    if progress is not None:
-                        progress(result.n_completed)
-            pending = np.concatenate(unfinished) if unfinished else pending[:0]
-            pass_index += 1
-    return counts, tallies
-
-
-def _split_into_runs(pending: np.ndarray, copies: int, windows: int) -> list[list[np.ndarray]]:
-    """Consecutive batches of at most ``windows`` examples, ``copies`` batches per run."""
-    per_copy = min(windows, math.ceil(len(pending) / (copies * _MIN_RUNS_PER_PASS)))
-    batches = [pending[i : i + per_copy] for i in range(0, len(pending), per_copy)]
-    return [batches[i : i + copies] for i in range(0, len(batches), copies)]
-
-
-def _record_batch(
-    batch: np.ndarray, result: ChunkResult, counts: np.ndarray, tallies: dict[str, np.ndarray]
-) -> None:
-    """Add one batch's windows to the per-example tallies and counts."""
-    example = batch[result.example]
-    for key, per_window in (
-        ("input", result.input_spikes),
-        ("excitatory", result.counts.sum(axis=1)),
-        ("inhibitory", result.inh_spikes),
-        ("windows", np.ones(len(example))),
-    ):
-        np.add.at(tallies[key], example, per_window)
-    counts[example[result.accepted]] = result.counts[result.accepted]

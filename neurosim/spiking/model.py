@@ -55,14 +55,15 @@ def build_layers(
     copies of a frozen network are laid side by side in each group (copy ``c`` holds inputs
     ``c * n_input ...`` and neurons ``c * n_neurons ...``; connections stay inside a copy), so
     one simulation evaluates several examples at once.
+
+    The three groups stay in one function so the network reads as one description.
     """
     if learning and copies != 1:
         raise ValueError("only a frozen network (learning=False) can run in several copies")
     ns = {**namespace(params), **(extra_namespace or {})}
-    n_in, n = n_input, n_neurons
     plastic_input = learning and not input_delays  # the presynaptic trace lives in the input
     inp = b2.NeuronGroup(
-        n_in * copies,
+        n_input * copies,
         f"rate : Hz\nspikes : 1\n{input_model}\n"
         + ("dpre/dt = -pre / tau_pre : 1" if plastic_input else ""),
         threshold=input_threshold,
@@ -73,11 +74,10 @@ def build_layers(
         clock=clock,
     )
     exc = b2.NeuronGroup(
-        n * copies,
+        n_neurons * copies,
         _excitatory_equations(learning),
         threshold="v > theta - theta_offset + v_thresh_exc",
-        reset=f"""v = v_reset_exc
-        count += {count_increment}"""
+        reset=f"v = v_reset_exc\ncount += {count_increment}"
         + ("\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1" if learning else ""),
         refractory="refractory_exc",
         method=params.integration,
@@ -86,7 +86,7 @@ def build_layers(
         clock=clock,
     )
     inh = b2.NeuronGroup(
-        n * copies,
+        n_neurons * copies,
         """dv/dt = (v_rest_inh - v + i_syn) / tau_inh : volt (unless refractory)
         i_syn = ge * (e_exc_inh - v) + gi * (e_inh_inh - v) : volt
         dge/dt = -ge / tau_ge : 1
@@ -100,6 +100,17 @@ def build_layers(
         namespace=ns,
         clock=clock,
     )
+    groups = dict(inp=inp, exc=exc, inh=inh)
+    return groups | _connections(groups, ns, clock, input_delays, learning, copies)
+
+
+def _connections(
+    groups: dict, ns: dict, clock: b2.Clock | None, input_delays: bool, learning: bool, copies: int
+) -> dict:
+    """Input -> excitatory (all to all), excitatory -> inhibitory (one to one) and inhibitory
+    -> excitatory (to every other neuron), each inside its copy of the network."""
+    inp, exc, inh = groups["inp"], groups["exc"], groups["inh"]
+    n_in, n = inp.N // copies, exc.N // copies
     if learning:
         model, on_pre, on_post = stdp_synapse_equations(input_delays)
     else:
@@ -107,10 +118,10 @@ def build_layers(
     syn = b2.Synapses(
         inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns, clock=clock
     )
-    offsets = np.arange(copies)
+    offsets = np.arange(copies)[:, None]
     syn.connect(
-        i=(np.repeat(np.arange(n_in), n)[None, :] + n_in * offsets[:, None]).ravel(),
-        j=(np.tile(np.arange(n), n_in)[None, :] + n * offsets[:, None]).ravel(),
+        i=(np.repeat(np.arange(n_in), n)[None, :] + n_in * offsets).ravel(),
+        j=(np.tile(np.arange(n), n_in)[None, :] + n * offsets).ravel(),
     )
     exc_inh = b2.Synapses(
         exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns, clock=clock
@@ -119,11 +130,8 @@ def build_layers(
     inh_exc = b2.Synapses(
         inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns, clock=clock
     )
-    if copies == 1:
-        inh_exc.connect(condition="i != j")
-    else:
-        inh_exc.connect(condition=f"i != j and i // {n} == j // {n}")
-    return dict(inp=inp, exc=exc, inh=inh, syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
+    inh_exc.connect(condition="i != j" if copies == 1 else f"i != j and i // {n} == j // {n}")
+    return dict(syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
 
 
 def _excitatory_equations(learning: bool) -> str:

@@ -21,12 +21,8 @@ from neurosim.base import (
     resolve_seed,
 )
 from neurosim.io import ModelFileError, save_arrays
-from neurosim.spiking.engine import (
-    STDPEngine,
-    available_cores,
-    evaluate_frozen,
-    require_device,
-)
+from neurosim.spiking.engine import STDPEngine, require_device
+from neurosim.spiking.evaluation import available_cores, evaluate_frozen
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import assign_neurons, class_scores
 
