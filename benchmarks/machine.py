@@ -49,4 +49,6 @@ def flush_to_zero(engine: STDPEngine) -> str:
     source = build_cache_dir() / engine.build_key() / "main.cpp"
     if not source.exists():
         return "unknown (build not in the cache)"
-    return "on" if FLUSH_DENORMALS_CODE.strip() in source.read_text() else "OFF"
+    text = source.read_text()
+    lines = [line.strip() for line in FLUSH_DENORMALS_CODE.strip().splitlines()]
+    return "on" if all(line in text for line in lines) else "OFF"
