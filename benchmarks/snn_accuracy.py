@@ -66,7 +66,8 @@ def main() -> None:
                 model.partial_fit(X, y)
             elapsed = time.perf_counter() - start
             test_start = time.perf_counter()
-            accuracy = float(np.mean(model.predict(X_test) == y_test))
+            activity = model.layer_activity(X_test)
+            accuracy = float(np.mean(model.predict_from_counts(activity["counts"]) == y_test))
             last = model.history_[-1]
             this_pass = [h for h in model.history_ if h["examples_seen"] > (done - 1) * len(X)]
             retry = 1 - len(X) / sum(h["windows"] for h in this_pass)
@@ -84,9 +85,10 @@ def main() -> None:
                 "train_seconds": model.history_[-1]["wall_time"],
                 "test_seconds": round(time.perf_counter() - test_start, 1),
                 "retry_fraction_last_pass": float(retry),
-                "spikes_per_example_test": float(model.spikes_per_sample_),
+                "spikes_per_example_label": float(model.spikes_per_sample_),
+                "spikes_per_example_test": float(activity["counts"].sum(axis=1).mean()),
                 "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
-                "synaptic_events_per_inference": model.n_ops_per_sample_,
+                "synaptic_events_per_inference": float(activity["synaptic_events"].mean()),
                 "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 # The compiled simulation runs as a child process.
                 "peak_rss_simulation_MiB": simulation.peak_mib,
