@@ -150,6 +150,9 @@ class STDPEngine:
     copies : int, default 1
         Copies of the frozen network simulated side by side, each presenting its own
         examples with its own re-presentation rule (see :meth:`run_copies`).
+    pooled_inhibition : bool, default False
+        Deliver lateral inhibition through a per-copy spike count (memory O(N)) instead of
+        N * (N - 1) synapses; the same arithmetic, one addition per neuron and step.
     """
 
     def __init__(
@@ -165,6 +168,7 @@ class STDPEngine:
         early_stop: bool | None = None,
         learning: bool = True,
         copies: int = 1,
+        pooled_inhibition: bool = False,
     ) -> None:
         require_device(device)
         if copies < 1 or (learning and copies != 1):
@@ -184,6 +188,7 @@ class STDPEngine:
         self.early_stop = device != "cuda_standalone" if early_stop is None else early_stop
         self.learning = learning
         self.copies = copies
+        self.pooled_inhibition = pooled_inhibition
         self._build: StandaloneBuild | None = None
 
     @property
@@ -205,6 +210,7 @@ class STDPEngine:
                 "early_stop": self.early_stop,
                 "learning": self.learning,
                 "copies": self.copies,
+                "pooled_inhibition": self.pooled_inhibition,
             }
         )
 
@@ -258,6 +264,7 @@ class STDPEngine:
                 clock=clock,
                 learning=self.learning,
                 copies=self.copies,
+                pooled_inhibition=self.pooled_inhibition,
             )
         )
         copy_of_input = np.arange(self.copies * self.n_input) // self.n_input

@@ -39,6 +39,7 @@ def build_layers(
     clock: b2.Clock | None = None,
     learning: bool = True,
     copies: int = 1,
+    pooled_inhibition: bool = False,
 ) -> dict:
     """Create the layers and connections of the network in the active Brian2 device.
 
@@ -75,7 +76,7 @@ def build_layers(
     )
     exc = b2.NeuronGroup(
         n_neurons * copies,
-        _excitatory_equations(learning),
+        _excitatory_equations(learning, pooled_inhibition),
         threshold="v > theta - theta_offset + v_thresh_exc",
         reset=f"v = v_reset_exc\ncount += {count_increment}"
         + ("\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1" if learning else ""),
@@ -101,11 +102,19 @@ def build_layers(
         clock=clock,
     )
     groups = dict(inp=inp, exc=exc, inh=inh)
-    return groups | _connections(groups, ns, clock, input_delays, learning, copies)
+    return groups | _connections(
+        groups, ns, clock, input_delays, learning, copies, pooled_inhibition
+    )
 
 
 def _connections(
-    groups: dict, ns: dict, clock: b2.Clock | None, input_delays: bool, learning: bool, copies: int
+    groups: dict,
+    ns: dict,
+    clock: b2.Clock | None,
+    input_delays: bool,
+    learning: bool,
+    copies: int,
+    pooled_inhibition: bool,
 ) -> dict:
     """Input -> excitatory (all to all), excitatory -> inhibitory (one to one) and inhibitory
     -> excitatory (to every other neuron), each inside its copy of the network."""
@@ -127,20 +136,50 @@ def _connections(
         exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns, clock=clock
     )
     exc_inh.connect(j="i")
-    inh_exc = b2.Synapses(
-        inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns, clock=clock
+    if not pooled_inhibition:
+        inh_exc = b2.Synapses(
+            inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns, clock=clock
+        )
+        inh_exc.connect(condition="i != j" if copies == 1 else f"i != j and i // {n} == j // {n}")
+        return dict(syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
+    return dict(syn=syn, exc_inh=exc_inh, **_pooled_inhibition(exc, inh, n, ns, clock))
+
+
+def _pooled_inhibition(exc, inh, n: int, ns: dict, clock: b2.Clock | None) -> dict:
+    """Lateral inhibition in O(N): every inhibitory neuron inhibits every excitatory neuron of
+    its copy but its own partner, with one weight, so in each time step excitatory neuron j
+    receives ``w_inh_exc * (inhibitory spikes of its copy - its partner's spike)``.
+
+    The spikes are counted per copy by N one-way synapses (in the synapses slot, as the
+    all-to-all synapses delivered them), then added to ``gi`` right after, in the same slot.
+    """
+    copies = inh.N // n
+    pool = b2.NeuronGroup(copies, "spikes_now : 1", name="inh_pool", namespace=ns, clock=clock)
+    count = b2.Synapses(inh, pool, on_pre="spikes_now_post += 1", name="inh_count", clock=clock)
+    count.connect(i=np.arange(inh.N), j=np.arange(inh.N) // n)
+    exc.inh_spikes_now = b2.linked_var(pool, "spikes_now", index=np.arange(exc.N) // n)
+    exc.partner_lastspike = b2.linked_var(inh, "lastspike", index=np.arange(exc.N))
+    exc.run_regularly(
+        "gi += w_inh_exc * (inh_spikes_now - int(partner_lastspike == t))",
+        when="synapses",
+        order=1,
+        name="inh_exc_pooled",
     )
-    inh_exc.connect(condition="i != j" if copies == 1 else f"i != j and i // {n} == j // {n}")
-    return dict(syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
+    pool.run_regularly("spikes_now = 0", when="synapses", order=2, name="inh_pool_clear")
+    return {"inh_pool": pool, "inh_count": count}
 
 
-def _excitatory_equations(learning: bool) -> str:
+def _excitatory_equations(learning: bool, pooled_inhibition: bool) -> str:
     """Excitatory neurons: conductance-based LIF with an adaptive threshold ``theta``."""
     equations = """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
         i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
         count : 1
+        """
+    if pooled_inhibition:  # read from the inhibitory layer (see _pooled_inhibition)
+        equations += """inh_spikes_now : 1 (linked)
+        partner_lastspike : second (linked)
         """
     if not learning:
         return equations + "theta : volt (constant)"
