@@ -52,7 +52,10 @@ _SNN_SECONDS_PER_WINDOW_PER_NEURON = {
     "runtime": 3.5e-3,
 }
 _SNN_WINDOWS_PER_EXAMPLE = 1.5  # re-presentations of images that drew too few spikes
-_SNN_COMPILE_SECONDS = 60.0
+# Frozen evaluation (batched copies, every core) against learning, examples per second
+# (benchmarks/snn_eval_speed.py on 2 cores, benchmarks/RESULTS.md).
+_SNN_EVALUATION_SPEEDUP = 4.0
+_SNN_COMPILE_SECONDS = 60.0  # the learning and the frozen build, from scratch
 _MLP_SECONDS_PER_MAC_EXAMPLE = 1.5e-9  # forward + backward pass, per weight and example
 
 
@@ -66,10 +69,13 @@ def estimate_seconds(config: ComparisonConfig, n_train: int, n_full: int, n_test
     """Rough run time of each part, assuming an otherwise idle machine."""
     per_window = _SNN_SECONDS_PER_WINDOW_PER_NEURON[config.snn_device] * config.snn_neurons
     n_label = min(n_train, config.snn_n_label or n_train)
-    presentations = n_train * config.snn_passes + n_label + n_test  # train, label, test
+    evaluated = n_label + n_test
     if config.n_val and config.snn_validation_interval:
         n_validations = (n_train * config.snn_passes) // config.snn_validation_interval
-        presentations += n_validations * (n_label + config.n_val)
+        label_points = min(n_train, STDPNetwork().n_label_validation)
+        evaluated += n_validations * (label_points + config.n_val)
+    speedup = 1.0 if config.snn_device == "runtime" else _SNN_EVALUATION_SPEEDUP
+    presentations = n_train * config.snn_passes + evaluated / speedup
     snn = presentations * _SNN_WINDOWS_PER_EXAMPLE * per_window
     if config.snn_device == "cpp_standalone":
         snn += _SNN_COMPILE_SECONDS

@@ -234,6 +234,21 @@ def test_each_copy_runs_the_protocol_on_its_own_examples(digits):
     )
 
 
+def test_pooled_inhibition_gives_the_same_spikes_as_all_to_all_synapses(digits):
+    results = []
+    for pooled in (False, True):
+        engine = STDPEngine(
+            784, N_TINY, preset(N_TINY), device="runtime", chunk_windows=3, pooled_inhibition=pooled
+        )
+        state = initial_state(784, N_TINY, engine.params)
+        results.append(engine.run_chunk(state, digits[0][:3], intensity=2.0, plastic=True, seed=2))
+    (synaptic, expected, _), (pooled, result, _) = results
+    assert expected.inh_spikes.sum() > 0  # inhibition took part
+    np.testing.assert_array_equal(result.counts, expected.counts)
+    for key in ("w", "exc_v", "exc_gi", "exc_theta"):
+        np.testing.assert_array_equal(pooled[key], synaptic[key])
+
+
 # -- readout -----------------------------------------------------------------------------------
 def test_assignment_picks_the_class_with_the_highest_mean_response():
     counts = np.array([[5, 0, 1, 0], [3, 0, 1, 0], [0, 4, 2, 0], [1, 0, 9, 0]], dtype=float)

@@ -95,13 +95,20 @@ def _parse_override(name: str, value: Any, default: Any) -> Any:
     return quantity
 
 
+# Above this size lateral inhibition is delivered through a per-copy spike count instead of
+# N * (N - 1) synapses (spike-for-spike the same; memory O(N) instead of O(N^2)). Below it the
+# synapses are 4-11 % faster (benchmarks/RESULTS.md, "Lateral inhibition in O(N)").
+POOLED_INHIBITION_ABOVE = 1600
+
+
 def default_eval_copies(n_neurons: int) -> int:
     """Copies of the frozen network per evaluation run for a network of ``n_neurons``.
 
-    Chosen by measurement (``benchmarks/snn_eval_speed.py``, ``benchmarks/RESULTS.md``): many
-    copies amortise the per-time-step cost of a small network; a large one gains little.
+    Chosen by measurement (``benchmarks/snn_eval_speed.py``, ``benchmarks/RESULTS.md``): two
+    copies gain a little up to N=400 by sharing each time step's fixed costs; more copies lose,
+    as every copy waits for the slowest one and their weights no longer fit the caches.
     """
-    return max(1, min(16, 1600 // max(1, n_neurons)))
+    return 2 if n_neurons <= 400 else 1
 
 
 class ChunkRecord(HistoryRecord):
@@ -277,6 +284,7 @@ class STDPNetwork(NeuroClassifier):
             record_neurons=record_neurons,
             learning=learning,
             copies=copies,
+            pooled_inhibition=self.n_neurons > POOLED_INHIBITION_ABOVE,
         )
         return _ENGINES.setdefault((self.device, engine.build_key()), engine)
 
