@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 # Rough speeds on one free core of the development machine, for the up-front estimate.
 _SNN_SECONDS_PER_WINDOW_PER_NEURON = {
-    "cpp_standalone": 3.0e-5,
+    "cpp_standalone": 4.5e-5,  # learning, AMD EPYC (Zen 3); ~2x less with AVX-512
     "cuda_standalone": 3.0e-5,  # not measured: no GPU here
     "runtime": 3.5e-3,
 }
@@ -56,7 +56,7 @@ _SNN_WINDOWS_PER_EXAMPLE = 1.5  # re-presentations of images that drew too few s
 # (benchmarks/snn_eval_speed.py on 2 cores, benchmarks/RESULTS.md).
 _SNN_EVALUATION_SPEEDUP = 4.0
 _SNN_COMPILE_SECONDS = 60.0  # the learning and the frozen build, from scratch
-_MLP_SECONDS_PER_MAC_EXAMPLE = 1.5e-9  # forward + backward pass, per weight and example
+_MLP_SECONDS_PER_MAC_EXAMPLE = 6e-11  # forward + backward pass, per weight and example
 
 
 # -- sizes and estimate ------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_command_line_options():
     with pytest.raises(SystemExit):
         parser.parse_args(["--dataset", "cifar"])
     quick = COMPARISON_PRESETS["quick"]
-    estimate = compare.estimate_seconds(quick, 3000, 59500, 1000)
-    assert 60 < estimate["total"] < 8 * 60  # the quick mode's budget on an idle machine
+    estimate = compare.estimate_seconds(quick, quick.n_train - quick.n_val, 59000, 10000)
+    assert 60 < estimate["total"] < 5 * 60  # the quick mode's budget on an idle machine
     full = COMPARISON_PRESETS["full"]
     assert full.snn_neurons == 400 and full.n_train is None and full.snn_passes == 1
