@@ -40,7 +40,7 @@ from neurosim.comparison import (
 )
 from neurosim.energy import ENERGY_SOURCE, FP32_ADD_PJ, FP32_MAC_PJ, FP32_MULT_PJ
 from neurosim.experiment import Dataset, FitResult, Splits
-from neurosim.spiking.network import ActivityRecording
+from neurosim.spiking.network import DEFAULT_N_LABEL_VALIDATION, ActivityRecording
 from studies.common import Study, StudyOutput, activity_figures, dataset_tag, duration, mode_of
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def estimate_seconds(config: ComparisonConfig, n_train: int, n_full: int, n_test
     evaluated = n_label + n_test
     if config.n_val and config.snn_validation_interval:
         n_validations = (n_train * config.snn_passes) // config.snn_validation_interval
-        label_points = min(n_train, STDPNetwork().n_label_validation)
+        label_points = min(n_train, DEFAULT_N_LABEL_VALIDATION)
         evaluated += n_validations * (label_points + config.n_val)
     speedup = 1.0 if config.snn_device == "runtime" else _SNN_EVALUATION_SPEEDUP
     presentations = n_train * config.snn_passes + evaluated / speedup

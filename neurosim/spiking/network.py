@@ -100,6 +100,9 @@ def _parse_override(name: str, value: Any, default: Any) -> Any:
 # synapses are 4-11 % faster (benchmarks/RESULTS.md, "Lateral inhibition in O(N)").
 POOLED_INHIBITION_ABOVE = 1600
 
+# Training examples that name the neurons for each validation point (``n_label_validation``).
+DEFAULT_N_LABEL_VALIDATION = 1000
+
 
 def default_eval_copies(n_neurons: int) -> int:
     """Copies of the frozen network per evaluation run for a network of ``n_neurons``.
@@ -229,7 +232,7 @@ class STDPNetwork(NeuroClassifier):
         checkpoint_interval: int = 5000,
         random_state: RandomStateLike = None,
         verbose: int = 0,
-        n_label_validation: int = 1000,
+        n_label_validation: int = DEFAULT_N_LABEL_VALIDATION,
         n_jobs: int | None = None,
         eval_copies: int | None = None,
     ) -> None:
