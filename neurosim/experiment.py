@@ -49,6 +49,7 @@ __all__ = [
     "fit_or_load",
     "load_dataset",
     "split_dataset",
+    "validation_split",
     "split_holdout",
     "subset",
 ]
@@ -219,6 +220,25 @@ def split_holdout(
         X, y, test_size=int(n_holdout), stratify=stratify, random_state=random_state
     )
     return X_rest, y_rest, X_out, y_out
+
+
+# The validation protocol (README, "Validation protocol"): one seeded, stratified split of the
+# 60,000 MNIST training images into 50,000 for learning and 10,000 for validation. Every
+# choice (a preset, a schedule, an integration method, a readout) is made on validation; the
+# test images are used once, for final figures.
+VALIDATION_SIZE = 10_000
+VALIDATION_SEED = 0
+
+
+def validation_split(
+    X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The protocol's split of training images: ``X_learn, y_learn, X_val, y_val``.
+
+    On MNIST's 60,000 training images: 50,000 for learning, 10,000 for validation
+    (stratified, seed :data:`VALIDATION_SEED`), the same for every benchmark and study.
+    """
+    return split_holdout(X, y, VALIDATION_SIZE, VALIDATION_SEED)
 
 
 @dataclass

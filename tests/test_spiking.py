@@ -52,7 +52,7 @@ def _weight_change(pre_ms, post_ms, input_delays, plastic) -> float:
     ns = {
         name: getattr(p, name)
         for name in ("tau_pre", "tau_post1", "tau_post2", "nu_pre", "nu_post", "w_max")
-    }
+    } | {"ge_scale_exc": 1.0}
 
     def spike_at(times):
         return " or ".join(f"abs(t - {time}*ms) < 0.25*ms" for time in times)

@@ -387,11 +387,15 @@ class STDPEngine:
             name="inp_rates",
         )
         inh.run_regularly("spikes = 0", clock=boundary, when="start", order=4, name="inh_clear")
+        # The original counts the rest period's spikes with the next example.
+        clear = (
+            "count = rest_count\nrest_count = 0" if self.params.count_previous_rest else "count = 0"
+        )
         if not self.learning:
-            exc.run_regularly("count = 0", clock=boundary, when="start", order=4, name="exc_clear")
+            exc.run_regularly(clear, clock=boundary, when="start", order=4, name="exc_clear")
             return tallies
         exc.run_regularly(
-            "count = 0\nw_sum = 0", clock=boundary, when="start", order=4, name="exc_clear"
+            f"{clear}\nw_sum = 0", clock=boundary, when="start", order=4, name="exc_clear"
         )
         self._normalisation(exc, syn, boundary)
         return tallies

@@ -20,9 +20,13 @@ def namespace(params: DiehlCookParams) -> dict:
     names = {
         name: getattr(params, name)
         for name in params.__dataclass_fields__
-        if name not in ("dt", "min_spikes")
+        if isinstance(getattr(params, name), (float, b2.Quantity))
     }
+    del names["dt"]
     names["min_spikes"] = float(params.min_spikes)
+    for layer in ("exc", "inh"):
+        for conductance, scale in params.conductance_scale(layer).items():
+            names[f"{conductance}_scale_{layer}"] = scale
     return names
 
 
@@ -46,7 +50,8 @@ def build_layers(
     Returns the input group ``inp`` (a ``rate`` per pixel plus ``input_model``), the
     excitatory and inhibitory groups ``exc`` and ``inh``, the input synapses ``syn`` and the
     fixed ``exc_inh`` (one-to-one) and ``inh_exc`` (to every other neuron) connections.
-    ``count_increment`` is added to an excitatory neuron's ``count`` at each of its spikes;
+    ``count_increment`` (0 or 1) is added to an excitatory neuron's ``count`` at each of its
+    spikes (with ``params.count_previous_rest``, its complement to ``rest_count``);
     input and inhibitory neurons count all their spikes in ``spikes``;
     ``extra_namespace`` adds names (functions, arrays) the caller's code refers to;
     ``clock`` is the simulation clock of every group (default: Brian2's ``defaultclock``).
@@ -76,9 +81,10 @@ def build_layers(
     )
     exc = b2.NeuronGroup(
         n_neurons * copies,
-        _excitatory_equations(learning, pooled_inhibition),
+        _excitatory_equations(learning, pooled_inhibition, params),
         threshold="v > theta - theta_offset + v_thresh_exc",
         reset=f"v = v_reset_exc\ncount += {count_increment}"
+        + (f"\nrest_count += 1 - {count_increment}" if params.count_previous_rest else "")
         + ("\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1" if learning else ""),
         refractory="refractory_exc",
         method=params.integration,
@@ -123,7 +129,7 @@ def _connections(
     if learning:
         model, on_pre, on_post = stdp_synapse_equations(input_delays)
     else:
-        model, on_pre, on_post = "w : 1", "ge_post += w", None
+        model, on_pre, on_post = "w : 1", "ge_post += w * ge_scale_exc", None
     syn = b2.Synapses(
         inp, exc, model, on_pre=on_pre, on_post=on_post, name="syn", namespace=ns, clock=clock
     )
@@ -133,12 +139,22 @@ def _connections(
         j=(np.tile(np.arange(n), n_in)[None, :] + n * offsets).ravel(),
     )
     exc_inh = b2.Synapses(
-        exc, inh, on_pre="ge_post += w_exc_inh", name="exc_inh", namespace=ns, clock=clock
+        exc,
+        inh,
+        on_pre="ge_post += w_exc_inh * ge_scale_inh",
+        name="exc_inh",
+        namespace=ns,
+        clock=clock,
     )
     exc_inh.connect(j="i")
     if not pooled_inhibition:
         inh_exc = b2.Synapses(
-            inh, exc, on_pre="gi_post += w_inh_exc", name="inh_exc", namespace=ns, clock=clock
+            inh,
+            exc,
+            on_pre="gi_post += w_inh_exc * gi_scale_exc",
+            name="inh_exc",
+            namespace=ns,
+            clock=clock,
         )
         inh_exc.connect(condition="i != j" if copies == 1 else f"i != j and i // {n} == j // {n}")
         return dict(syn=syn, exc_inh=exc_inh, inh_exc=inh_exc)
@@ -160,7 +176,7 @@ def _pooled_inhibition(exc, inh, n: int, ns: dict, clock: b2.Clock | None) -> di
     exc.inh_spikes_now = b2.linked_var(pool, "spikes_now", index=np.arange(exc.N) // n)
     exc.partner_lastspike = b2.linked_var(inh, "lastspike", index=np.arange(exc.N))
     exc.run_regularly(
-        "gi += w_inh_exc * (inh_spikes_now - int(partner_lastspike == t))",
+        "gi += w_inh_exc * gi_scale_exc * (inh_spikes_now - int(partner_lastspike == t))",
         when="synapses",
         order=1,
         name="inh_exc_pooled",
@@ -169,14 +185,17 @@ def _pooled_inhibition(exc, inh, n: int, ns: dict, clock: b2.Clock | None) -> di
     return {"inh_pool": pool, "inh_count": count}
 
 
-def _excitatory_equations(learning: bool, pooled_inhibition: bool) -> str:
+def _excitatory_equations(learning: bool, pooled_inhibition: bool, params: DiehlCookParams) -> str:
     """Excitatory neurons: conductance-based LIF with an adaptive threshold ``theta``."""
-    equations = """dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt (unless refractory)
+    hold = " (unless refractory)" if params.hold_refractory_exc else ""
+    equations = f"""dv/dt = (v_rest_exc - v + i_syn) / tau_exc : volt{hold}
         i_syn = ge * (e_exc_exc - v) + gi * (e_inh_exc - v) : volt
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
         count : 1
         """
+    if params.count_previous_rest:  # spikes of the rest period, counted with the next example
+        equations += "rest_count : 1\n"
     if pooled_inhibition:  # read from the inhibitory layer (see _pooled_inhibition)
         equations += """inh_spikes_now : 1 (linked)
         partner_lastspike : second (linked)
@@ -208,11 +227,11 @@ def stdp_synapse_equations(input_delays: bool) -> tuple[str, str, str]:
     if input_delays:
         return (
             "w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
-            f"ge_post += w\npre = 1\n{depress}",
+            f"ge_post += w * ge_scale_exc\npre = 1\n{depress}",
             "w = clip(w + plastic_post * nu_post * pre * post2_post, 0, w_max)",
         )
     return (
         "w : 1",
-        f"ge_post += w\n{depress}",
+        f"ge_post += w * ge_scale_exc\n{depress}",
         "w = clip(w + plastic_post * nu_post * pre_pre * post2_post, 0, w_max)",
     )

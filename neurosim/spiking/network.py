@@ -123,6 +123,8 @@ class ChunkRecord(HistoryRecord):
     """Share of the windows that were re-presentations (too few spikes)."""
     spikes_per_example: float
     """Mean excitatory spikes of an accepted presentation."""
+    capped: int
+    """Examples accepted with too few spikes because the intensity cap was reached."""
     theta_min_mV: float
     """Smallest adaptive-threshold increment at the end of the chunk, in mV."""
     theta_mean_mV: float
@@ -154,13 +156,19 @@ class STDPNetwork(NeuroClassifier):
         ``random_state``, as brian2cuda seeds its own generators, and a chunk's unused
         windows act as extra rest), or Brian2's numpy runtime (no compiler; slow, for small
         tests).
-    input_delays : bool, default False
-        The original's input delays U[0, 10] ms with per-synapse presynaptic traces. Off by
-        default: without delays the traces live once per input neuron, which is several times
-        faster; the measured accuracy difference is in ``benchmarks/RESULTS.md``.
+    preset : {"default", "original"}, default "default"
+        The constants: ``"default"``, this library's per-size preset, chosen on the validation
+        split; ``"original"``, the authors' Brian 1 code as closely as Brian2 allows (forward
+        Euler, inhibition 17, input delays, Brian 1.4's refractoriness and spike-count window,
+        no effective cap on re-presentations). See :func:`~neurosim.spiking.params.preset`.
+    input_delays : bool, optional
+        The original's input delays U[0, 10] ms with per-synapse presynaptic traces (default:
+        as the preset says, on for "original" only). Without delays the traces live once per
+        input neuron, which is several times faster; the measured accuracy difference is in
+        ``benchmarks/RESULTS.md``.
     params : dict, optional
         Overrides of :class:`~neurosim.spiking.params.DiehlCookParams` fields on top of the
-        per-size preset, e.g. ``{"w_inh_exc": 34.0, "theta_plus": "0.05 mV"}``.
+        preset, e.g. ``{"w_inh_exc": 34.0, "theta_plus": "0.05 mV"}``.
     n_label : int, optional
         Training examples used to assign neurons to classes (default: all of them).
     chunk_size : int, default 1000
@@ -223,7 +231,8 @@ class STDPNetwork(NeuroClassifier):
         *,
         max_iter: int = 1,
         device: str = "cpp_standalone",
-        input_delays: bool = False,
+        preset: str = "default",
+        input_delays: bool | None = None,
         params: dict | None = None,
         n_label: int | None = None,
         chunk_size: int = 1000,
@@ -239,6 +248,7 @@ class STDPNetwork(NeuroClassifier):
         self.n_neurons = n_neurons
         self.max_iter = max_iter
         self.device = device
+        self.preset = preset
         self.input_delays = input_delays
         self.params = params
         self.n_label = n_label
@@ -255,7 +265,7 @@ class STDPNetwork(NeuroClassifier):
     # -- configuration -----------------------------------------------------------------------
     def network_params(self) -> DiehlCookParams:
         """The constants used: the per-size preset with ``params`` overrides applied."""
-        base = preset(self.n_neurons)
+        base = preset(self.n_neurons, self.preset)
         overrides = dict(self.params or {})
         unknown = set(overrides) - set(base.__dataclass_fields__)
         if unknown:
@@ -263,6 +273,12 @@ class STDPNetwork(NeuroClassifier):
         return base.replace(
             **{name: _parse_override(name, v, getattr(base, name)) for name, v in overrides.items()}
         )
+
+    def _input_delays(self) -> bool:
+        """Whether the input synapses have delays: ``input_delays``, or the preset's choice."""
+        if self.input_delays is None:
+            return self.preset == "original"
+        return bool(self.input_delays)
 
     def _engine(
         self,
@@ -282,7 +298,7 @@ class STDPNetwork(NeuroClassifier):
             self.n_neurons,
             self.network_params(),
             device=self.device,
-            input_delays=self.input_delays,
+            input_delays=self._input_delays(),
             chunk_windows=windows or self.chunk_size,
             record_neurons=record_neurons,
             learning=learning,
@@ -297,6 +313,7 @@ class STDPNetwork(NeuroClassifier):
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
         require_device(self.device)
+        self.network_params()  # an unknown preset or parameter fails here
         for name in ("chunk_size", "n_label_validation", "n_jobs", "eval_copies"):
             value = getattr(self, name)
             if value is not None and int(value) < 1:
@@ -332,7 +349,7 @@ class STDPNetwork(NeuroClassifier):
         }
         for key in ("exc_ge", "exc_gi", "exc_post1", "exc_post2", "inh_ge", "inh_gi"):
             state[key] = np.zeros(n)
-        if self.input_delays:
+        if self._input_delays():
             state["delay"] = rng.random(n_in * n) * float(p.max_delay)
             state["syn_pre"] = np.zeros(n_in * n)
         else:
@@ -478,13 +495,15 @@ class STDPNetwork(NeuroClassifier):
             self.state_, self.examples_seen_, self.n_chunks_ = state, seen, counter
             self._intensity = result.next_intensity
             self._train_seconds += time.perf_counter() - chunk_timer
-            spikes = result.counts.sum(axis=1)[result.accepted]
+            totals = result.counts.sum(axis=1)
+            spikes = totals[result.accepted]
             record = ChunkRecord(
                 examples_seen=int(seen),
                 wall_time=round(self._train_seconds, 3),
                 windows=int(len(result.accepted)),
                 retry_fraction=float(1 - result.accepted.mean()),
                 spikes_per_example=float(spikes.mean()) if len(spikes) else 0.0,
+                capped=int((spikes < self.network_params().min_spikes).sum()),
                 theta_min_mV=float(state["exc_theta"].min() * 1e3),
                 theta_mean_mV=float(state["exc_theta"].mean() * 1e3),
                 theta_max_mV=float(state["exc_theta"].max() * 1e3),

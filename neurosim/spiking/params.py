@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 from brian2 import Hz, Quantity, ms, mV
 
-__all__ = ["PAPER_ACCURACY", "DiehlCookParams", "preset"]
+__all__ = ["PAPER_ACCURACY", "PRESETS", "DiehlCookParams", "original", "preset"]
 
 
 def _q(value: Quantity):
@@ -88,6 +89,27 @@ class DiehlCookParams:
     # far below Euler's limit of 2; and it saves an exponential and a division per neuron and
     # step (about a quarter of the engine's time at N=400).
     integration_inh: str = "euler"
+    # Charge per synaptic spike. Exponential Euler decays a conductance exactly but holds it
+    # constant while it integrates v over the step, so one spike of weight w delivers
+    # dt / (1 - exp(-dt / tau)) times the charge w * tau of the continuous equations: 1.27x for
+    # ge (tau_ge = 1 ms) and 1.13x for gi (tau_gi = 2 ms) at dt = 0.5 ms. Forward Euler
+    # delivers exactly 1.00x. With ``matched_charge`` every conductance increment is scaled by
+    # the inverse of its layer's factor, so a spike carries the continuous model's charge
+    # whatever the integration method (see :meth:`charge_per_spike`).
+    matched_charge: bool = False
+    # Refractoriness of the excitatory layer. True: v is held at v_reset_exc for
+    # refractory_exc (Brian2's "unless refractory"). False: as the original ran in Brian 1.4,
+    # where a multi-statement string reset is a StringReset, not a Refractoriness, so only new
+    # spikes are blocked for refractory_exc while v keeps integrating (brian/neurongroup.py,
+    # NeuronGroup.__init__ "Reset and refractory period" and NeuronGroup.update;
+    # brian/reset.py, select_reset). The inhibitory layer's one-statement reset
+    # "v = v_reset_i" is a Refractoriness in Brian 1.4, which holds v: so it is held here.
+    hold_refractory_exc: bool = True
+    # Which spikes count for an example. False: those of its presentation. True: as the
+    # original, from the end of the previous presentation to the end of this one, i.e. the
+    # rest period before the example is counted with it (the original reads the spike
+    # counters right after each presentation).
+    count_previous_rest: bool = False
 
     def replace(self, **changes) -> DiehlCookParams:
         """Return a copy with some fields changed."""
@@ -102,6 +124,27 @@ class DiehlCookParams:
             for field in dataclasses.fields(self)
         }
 
+    def charge_per_spike(self, layer: str = "exc") -> dict[str, float]:
+        """Charge a spike delivers through ``ge`` and ``gi`` of ``layer`` ("exc" or "inh"),
+        relative to the continuous equations (1.0: the same), with ``matched_charge`` applied.
+        """
+        if layer not in ("exc", "inh"):
+            raise ValueError(f"layer must be 'exc' or 'inh', got {layer!r}")
+        method = self.integration if layer == "exc" else self.integration_inh
+        charge = {}
+        for name, tau in (("ge", self.tau_ge), ("gi", self.tau_gi)):
+            step = float(self.dt / tau)
+            raw = step / -np.expm1(-step) if method == "exponential_euler" else 1.0
+            charge[name] = 1.0 if self.matched_charge else raw
+        return charge
+
+    def conductance_scale(self, layer: str = "exc") -> dict[str, float]:
+        """Factor on each conductance increment of ``layer``: 1, or what matches the charge."""
+        if not self.matched_charge:
+            return {"ge": 1.0, "gi": 1.0}
+        unmatched = self.replace(matched_charge=False).charge_per_spike(layer)
+        return {name: 1.0 / value for name, value in unmatched.items()}
+
     @property
     def steps_per_window(self) -> int:
         """Time steps in one presentation + rest window."""
@@ -113,24 +156,56 @@ class DiehlCookParams:
         return round(float(self.presentation_time / self.dt))
 
 
-# The paper tuned inhibition per network size without publishing the values. Measured here:
-# with N=100, w_inh_exc=17.0 drifts (66 % after one pass); 34.0 gives ~84 % after 20k-60k
-# examples (../shared/notes/stdp-prototype-findings.md).
+# The paper tuned inhibition per network size without publishing the values. The default
+# preset is chosen on the validation split (benchmarks/snn_tune.py; table and command in
+# benchmarks/RESULTS.md, "Tuning on validation"); sizes between use the nearest tuned size.
 _PRESETS: dict[int, dict[str, float]] = {
     100: {"w_inh_exc": 34.0},
     400: {"w_inh_exc": 17.0},
 }
 
+PRESETS = ("default", "original")
 
-def preset(n_neurons: int) -> DiehlCookParams:
+# The original code's constants where they differ from DiehlCookParams' defaults: forward
+# Euler, Brian 1.4's refractoriness and spike-count window, and no effective cap on
+# re-presentations (at intensity 64 a white pixel fires in every 0.5 ms step, so more cannot
+# help; reaching it is counted in ``history_`` as ``capped``). Use with input delays on.
+_ORIGINAL = {
+    "integration": "euler",
+    "w_inh_exc": 17.0,
+    "hold_refractory_exc": False,
+    "count_previous_rest": True,
+    "max_intensity": 64.0,
+}
+
+
+def preset(n_neurons: int, name: str = "default") -> DiehlCookParams:
     """Parameters for a network of ``n_neurons`` excitatory neurons.
 
-    Sizes without a tuned preset use the nearest tuned size's values.
+    ``name="default"``: this library's preset, chosen on the validation split per size
+    (sizes without a tuned preset use the nearest tuned size's values). ``"original"``: the
+    authors' Brian 1 code as closely as Brian2 allows, the same at every size (see
+    :func:`original`).
     """
     if n_neurons < 1:
         raise ValueError(f"n_neurons must be positive, got {n_neurons}")
+    if name == "original":
+        return original(n_neurons)
+    if name != "default":
+        raise ValueError(f"preset must be one of {PRESETS}, got {name!r}")
     nearest = min(_PRESETS, key=lambda size: abs(size - n_neurons))
     return DiehlCookParams(**_PRESETS[nearest])
+
+
+def original(n_neurons: int) -> DiehlCookParams:
+    """The original Brian 1 code's constants (peter-u-diehl/stdp-mnist) for ``n_neurons``.
+
+    Use as ``STDPNetwork(n_neurons, preset="original")``, which also turns the input delays
+    on. The remaining differences are named in README's deviations table.
+    """
+    if n_neurons < 1:
+        raise ValueError(f"n_neurons must be positive, got {n_neurons}")
+    return DiehlCookParams(**_ORIGINAL)
 
 
 # Diehl & Cook (2015), Table 1: test accuracy (%) after training, by number of excitatory neurons.
