@@ -43,6 +43,8 @@ INTEGRATION = {
 def config_name(config: dict) -> str:
     """A file-safe name that identifies a configuration and its seed."""
     parts = [f"n{config['neurons']}", config["preset"]]
+    if config.get("input_delays") is not None:
+        parts.append(f"delays={'on' if config['input_delays'] else 'off'}")
     parts += [f"{key}={value}" for key, value in sorted(config["params"].items())]
     parts += [f"learn{config['n_learn']}", f"label{config['n_label']}", f"seed{config['seed']}"]
     return "_".join(str(part) for part in parts)
@@ -60,6 +62,7 @@ def learn(config: dict) -> tuple[STDPNetwork, float]:
     model = STDPNetwork(
         n_neurons=config["neurons"],
         preset=config["preset"],
+        input_delays=config.get("input_delays"),
         params=config["params"] or None,
         n_label=config["n_label"],
         random_state=config["seed"],
@@ -87,6 +90,7 @@ def learn_and_validate(config: dict) -> dict:
         "name": config_name(config),
         "neurons": config["neurons"],
         "preset": config["preset"],
+        "input_delays": model._input_delays(),
         "params": config["params"],
         "seed": config["seed"],
         "n_learn": config["n_learn"],
@@ -118,10 +122,15 @@ def configurations(args: argparse.Namespace, commit: str) -> list[dict]:
             params["w_inh_exc"] = inhibition
         if theta_plus is not None:
             params["theta_plus"] = f"{theta_plus} mV"
+        if args.hold_refractory is not None:
+            params["hold_refractory_exc"] = bool(args.hold_refractory)
+        if args.count_previous_rest is not None:
+            params["count_previous_rest"] = bool(args.count_previous_rest)
         grid.append(
             {
                 "neurons": neurons,
                 "preset": args.preset,
+                "input_delays": args.input_delays,
                 "params": params,
                 "seed": seed,
                 "n_learn": args.n_learn,
@@ -137,12 +146,16 @@ def configurations(args: argparse.Namespace, commit: str) -> list[dict]:
 
 def print_table(rows: list[dict]) -> None:
     """The rows as a Markdown table, best validation accuracy first."""
-    print("| N | preset | parameters | seed | validation accuracy | retries | capped | fit s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| N | preset | input delays | parameters | seed | validation accuracy | retries "
+        "| capped | fit s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in sorted(rows, key=lambda r: (r["neurons"], -r["val_accuracy"])):
         params = ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items())) or "-"
         print(
-            f"| {row['neurons']} | {row['preset']} | {params} | {row['seed']} "
+            f"| {row['neurons']} | {row['preset']} | {'on' if row.get('input_delays') else 'off'} "
+            f"| {params} | {row['seed']} "
             f"| {100 * row['val_accuracy']:.2f} % | {100 * row['retry_fraction']:.1f} % "
             f"| {row['capped_examples']} | {row['fit_seconds']} |"
         )
@@ -152,7 +165,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, nargs="+", default=[100])
     parser.add_argument("--preset", choices=["default", "original"], default="default")
+    parser.add_argument(
+        "--input-delays",
+        type=lambda value: {"on": True, "off": False}[value],
+        default=None,
+        help="on/off (default: as the preset says)",
+    )
     parser.add_argument("--integration", nargs="*", choices=sorted(INTEGRATION))
+    parser.add_argument(
+        "--hold-refractory", type=int, choices=[0, 1], default=None,
+        help="hold v during the excitatory refractory period (default: as the preset says)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--count-previous-rest", type=int, choices=[0, 1], default=None,
+        help="count the rest period's spikes with the next example (default: as the preset)",
+    )  # fmt: skip
     parser.add_argument("--inhibition", type=float, nargs="*", help="w_inh_exc values")
     parser.add_argument("--theta-plus", type=float, nargs="*", help="theta_plus values in mV")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])

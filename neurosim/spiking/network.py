@@ -78,6 +78,10 @@ class ActivityRecording:
 
 def _parse_override(name: str, value: Any, default: Any) -> Any:
     """Turn a JSON-friendly override ("0.05 mV", 34.0) into the parameter's type."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"parameter {name}: give True or False, got {value!r}")
+        return bool(value)
     if not isinstance(default, Quantity):
         return type(default)(value)
     if isinstance(value, Quantity):
