@@ -10,6 +10,11 @@ without input delays) on the same MNIST images with learning on:
 - *engine*: ``STDPNetwork(device="cpp_standalone")``, the whole protocol compiled (with the
   engine's ``COMPILER_FLAGS``), examples fed in chunks.
 
+The loop runs three ways: as the ports wrote it; with ``gc.freeze()`` before the loop (the
+objects that exist then are moved out of the collector's reach, so the ``gc.collect()`` that
+Brian2 runs at every ``net.run`` has little to scan); and with ``gc.freeze()`` plus
+``gc.disable()`` around each ``net.run``. Speed-ups are given against each.
+
 The loop's Cython code is compiled with Brian2's default flags, or with the engine's
 (``--loop-flags engine``, in a Cython cache of its own next to the engine's builds). Quote loop
 figures from a run that found its Cython cache warm: a process that has just compiled Cython
@@ -26,6 +31,7 @@ Run nothing else heavy beside it. Example::
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import subprocess
 import sys
@@ -33,6 +39,7 @@ import time
 
 import brian2 as b2
 import numpy as np
+from machine import describe
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.spiking import network
@@ -40,15 +47,31 @@ from neurosim.spiking.build import COMPILER_FLAGS, build_cache_dir
 from neurosim.spiking.model import build_layers
 from neurosim.spiking.params import preset
 
+GC_MODES = ("plain", "freeze", "freeze+disable")
+
 
 def runtime_loop(
-    images: np.ndarray, n_neurons: int, warmup: int, seed: int, engine_flags: bool
+    images: np.ndarray,
+    n_neurons: int,
+    warmup: int,
+    seed: int,
+    engine_flags: bool,
+    gc_mode: str = "plain",
 ) -> list[float]:
     """Per-example wall times of the ports' method (after ``warmup`` examples).
 
     With ``engine_flags`` the Cython code is compiled with the engine's compiler flags, in a
-    Cython cache of its own (Brian2's cache key ignores compiler flags).
+    Cython cache of its own (Brian2's cache key ignores compiler flags). ``gc_mode`` is one of
+    :data:`GC_MODES` (see the module documentation); the collector is restored afterwards.
     """
+    try:
+        return _loop(images, n_neurons, warmup, seed, engine_flags, gc_mode)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _loop(images, n_neurons, warmup, seed, engine_flags, gc_mode) -> list[float]:
     b2.device.reinit()
     b2.device.activate()
     b2.set_device("runtime")
@@ -78,6 +101,9 @@ def runtime_loop(
     n_in = images.shape[1]
     layers["syn"].w = (rng.random(n_in * n_neurons) + 0.01) * p.w_init_scale
     net = b2.Network(*layers.values())
+    if gc_mode != "plain":
+        gc.freeze()
+    disable = gc_mode == "freeze+disable"
     times = []
     for index, image in enumerate(images):
         start = time.perf_counter()
@@ -87,16 +113,24 @@ def runtime_loop(
             layers["syn"].w = (w * (p.w_sum_target / w.sum(axis=0))).ravel()
             before = np.asarray(exc.count[:]).sum()
             layers["inp"].rate = image * p.max_pixel_rate * intensity
-            net.run(p.presentation_time, namespace={})
+            _run(net, p.presentation_time, disable)
             spikes = np.asarray(exc.count[:]).sum() - before
             layers["inp"].rate = 0 * b2.Hz
-            net.run(p.rest_time, namespace={})
+            _run(net, p.rest_time, disable)
             if spikes >= p.min_spikes or intensity >= p.max_intensity:
                 break
             intensity += 1
         if index >= warmup:
             times.append(time.perf_counter() - start)
     return times
+
+
+def _run(net: b2.Network, duration: b2.Quantity, disable_gc: bool) -> None:
+    """``net.run(duration)``, with the garbage collector disabled during it if asked."""
+    if disable_gc:
+        gc.disable()
+    net.run(duration, namespace={})
+    gc.enable()
 
 
 def engine_run(images: np.ndarray, n_neurons: int, seed: int) -> tuple[float, float]:
@@ -126,22 +160,28 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
+    print(describe())
     print(f"commit {commit}, brian2 {b2.__version__}, numpy {np.__version__}, {sys.platform}")
-    print(f"loop compiled with {args.loop_flags} flags")
-    header = (
-        f"{'N':>5} {'loop s/ex (median)':>19} {'engine s/ex':>12} {'speed-up':>9} "
-        f"{'build s (1st)':>14} {'build s (2nd)':>14}"
-    )
-    print(header)
+    print(f"loop compiled with {args.loop_flags} flags; loop figures are medians, seconds/example")
+    header = f"{'N':>5} " + " ".join(f"{'loop ' + mode:>20}" for mode in GC_MODES)
+    header += f" {'engine s/ex':>12} " + " ".join(f"{'x vs ' + mode:>20}" for mode in GC_MODES)
+    print(header + f" {'build s (1st)':>14} {'build s (2nd)':>14}")
     for n in args.sizes:
         images = X[: args.loop_warmup + args.loop_examples]
-        loop = runtime_loop(images, n, args.loop_warmup, 1, args.loop_flags == "engine")
-        loop_median = statistics.median(loop)
+        loops = [
+            statistics.median(
+                runtime_loop(images, n, args.loop_warmup, 1, args.loop_flags == "engine", mode)
+            )
+            for mode in GC_MODES
+        ]
         per_example, first_build = engine_run(X[: args.engine_examples], n, args.seed)
         _, second_build = engine_run(X[: args.engine_examples // 4], n, args.seed)
         print(
-            f"{n:>5} {loop_median:>19.4f} {per_example:>12.4f} {loop_median / per_example:>8.1f}x "
-            f"{first_build:>14.1f} {second_build:>14.1f}",
+            f"{n:>5} "
+            + " ".join(f"{loop:>20.4f}" for loop in loops)
+            + f" {per_example:>12.4f} "
+            + " ".join(f"{loop / per_example:>19.1f}x" for loop in loops)
+            + f" {first_build:>14.1f} {second_build:>14.1f}",
             flush=True,
         )
 

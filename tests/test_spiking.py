@@ -463,3 +463,51 @@ def test_a_fit_and_predict_leave_the_users_brian2_session_as_it_was(digits):
     b2.start_scope()
     np.testing.assert_array_equal(user_brian2_script(), before)
     b2.defaultclock.dt = 0.1 * b2.ms
+
+
+# -- charge per spike and the original preset ----------------------------------------------------
+def _charge_of_one_spike(params: DiehlCookParams, conductance: str) -> float:
+    """Charge that one spike of weight 1 delivers to an excitatory neuron integrated with
+    ``params.integration`` (the integral of the conductance v sees), relative to ``tau``."""
+    tau = {"ge": params.tau_ge, "gi": params.tau_gi}[conductance]
+    with isolated_device("runtime"):
+        b2.prefs.codegen.target = "numpy"
+        # v integrates the conductance (nearly linearly: v stays far from e_rev)
+        group = b2.NeuronGroup(
+            1,
+            f"""dv/dt = (g * (e_rev - v) - v) / tau_m : 1
+            dg/dt = -g / tau : 1""",
+            method=params.integration,
+            namespace={"e_rev": 1e9, "tau_m": 1e12 * b2.ms, "tau": tau},
+            dt=params.dt,
+        )
+        group.g = params.conductance_scale("exc")[conductance]
+        b2.Network(group).run(40 * tau)
+        # v = e_rev / tau_m * (integral of g dt), relative to the continuous model's tau
+        return float(group.v[0]) / 1e9 * 1e12 / float(tau / b2.ms)
+
+
+@pytest.mark.parametrize("conductance", ["ge", "gi"])
+@pytest.mark.parametrize("integration", ["euler", "exponential_euler"])
+@pytest.mark.parametrize("matched", [False, True])
+def test_a_spike_delivers_the_charge_the_parameters_state(conductance, integration, matched):
+    params = DiehlCookParams(integration=integration, matched_charge=matched)
+    expected = params.charge_per_spike("exc")[conductance]
+    # (1e-3: the exact exponential of a huge reversal potential loses some digits)
+    assert _charge_of_one_spike(params, conductance) == pytest.approx(expected, rel=1e-3)
+    if integration == "exponential_euler" and not matched:
+        assert expected == pytest.approx({"ge": 1.2707, "gi": 1.1302}[conductance], abs=1e-4)
+    else:
+        assert expected == 1.0
+
+
+def test_the_original_preset_follows_the_brian1_code():
+    original = preset(100, "original")
+    assert original.integration == "euler" and original.w_inh_exc == 17.0
+    assert not original.hold_refractory_exc and original.count_previous_rest
+    assert STDPNetwork(100, preset="original")._input_delays()
+    assert not STDPNetwork(100)._input_delays()
+    with pytest.raises(ValueError, match="preset must be one of"):
+        STDPNetwork(10, preset="paper").network_params()
+    with pytest.raises(ValueError, match="True or False"):
+        STDPNetwork(10, params={"matched_charge": "no"}).network_params()
