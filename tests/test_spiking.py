@@ -475,7 +475,7 @@ def _charge_of_one_spike(params: DiehlCookParams, conductance: str) -> float:
         # v integrates the conductance (nearly linearly: v stays far from e_rev)
         group = b2.NeuronGroup(
             1,
-            f"""dv/dt = (g * (e_rev - v) - v) / tau_m : 1
+            """dv/dt = (g * (e_rev - v) - v) / tau_m : 1
             dg/dt = -g / tau : 1""",
             method=params.integration,
             namespace={"e_rev": 1e9, "tau_m": 1e12 * b2.ms, "tau": tau},
