@@ -24,6 +24,7 @@ import sys
 import time
 
 import numpy as np
+from machine import describe
 from peak_memory import ChildPeakMemory
 
 
@@ -85,6 +86,7 @@ def main() -> None:
         examples = args.snn_examples if kind == "snn" else args.mlp_examples
         print(json.dumps(worker(kind, size, examples, args.mlp_epochs)))
         return
+    print(describe(), flush=True)
 
     rows = {"snn": [], "mlp": []}
     for kind, sizes in (("snn", args.snn_sizes), ("mlp", args.mlp_sizes)):

@@ -20,14 +20,23 @@ from neurosim.spiking.evaluation import available_cores
 
 
 def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``; the platform's processor string elsewhere)."""
+    """The CPU's model name with its family and model numbers (``/proc/cpuinfo``; virtual
+    machines often show only a vendor name), or the platform's processor string elsewhere."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    flags = fields.get("flags", "").split()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (
+        f"{fields['model name']} (family {fields.get('cpu family', '?')} model "
+        f"{fields.get('model', '?')}, {vector})"
+    )
 
 
 def describe() -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
+from machine import describe
 from threadpoolctl import threadpool_limits
 
 from neurosim import RateMLP, load_mnist
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     args = parser.parse_args()
+    print(describe(), flush=True)
 
     data = (*load_mnist("train"), *load_mnist("test"))
     for name in args.configs:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from machine import describe
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from neurosim import RateMLP, load_mnist
@@ -207,6 +208,7 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    print(describe(), flush=True)
     if args.memory_child:
         memory_child(args.memory_child)
         return

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 from peak_memory import ChildPeakMemory
 
 from neurosim import STDPNetwork, load_mnist
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--model-out", type=Path, default=None, help="save the trained model")
     args = parser.parse_args()
+    print(describe(), flush=True)
     logging.basicConfig(format="%(asctime)s %(message)s")
     logging.getLogger("neurosim").setLevel(logging.INFO)
 

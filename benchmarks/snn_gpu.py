@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from machine import describe
+
 from neurosim import STDPNetwork, load_mnist
 
 
@@ -30,6 +32,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--devices", nargs="+", default=["cpp_standalone", "cuda_standalone"])
     args = parser.parse_args()
+    print(describe(), flush=True)
     X, y = load_mnist("train")
     X, y = X[: args.examples], y[: args.examples]
     print(f"{'N':>5} {'device':>16} {'s/example':>10} {'build (s)':>10}")
