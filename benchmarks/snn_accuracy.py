@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import describe
+from machine import describe, flush_to_zero
 from peak_memory import ChildPeakMemory
 
 from neurosim import STDPNetwork, load_mnist
@@ -110,6 +110,7 @@ def main() -> None:
                 "spikes_per_example_test": float(activity["counts"].sum(axis=1).mean()),
                 "theta_mV": [last["theta_min_mV"], last["theta_mean_mV"], last["theta_max_mV"]],
                 "synaptic_events_per_inference": float(activity["synaptic_events"].mean()),
+                "flush_to_zero": flush_to_zero(model._engine()),
                 "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 # The compiled simulation runs as a child process.
                 "peak_rss_simulation_MiB": simulation.peak_mib,

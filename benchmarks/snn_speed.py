@@ -39,7 +39,7 @@ import time
 
 import brian2 as b2
 import numpy as np
-from machine import describe
+from machine import describe, flush_to_zero
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.spiking import network
@@ -138,6 +138,7 @@ def engine_run(images: np.ndarray, n_neurons: int, seed: int) -> tuple[float, fl
     network._ENGINES.clear()  # as in a new process: generate code, rebuild what changed
     model = STDPNetwork(n_neurons=n_neurons, random_state=seed, n_label=1)
     model.fit(images, np.zeros(len(images), dtype=np.int64))
+    print(f"N={n_neurons}: engine build flush-to-zero {flush_to_zero(model._engine())}")
     build = model._engine().compile_seconds
     return (model.history_[-1]["wall_time"] - build) / len(images), build
 
