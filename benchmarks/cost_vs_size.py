@@ -1,10 +1,11 @@
 """Cost against size: STDPNetwork training time and memory vs N, MLP epoch time vs width.
 
 Each configuration runs in a fresh process (so peak memory is its own): the spiking network
-learns ``--snn-examples`` MNIST images with its build compiled beforehand by another process
+learns ``--snn-examples`` MNIST images with its builds compiled beforehand by another process
 (so the compiler's memory is not counted; the simulation's peak RSS is that of the compiled
-child process), the MLP trains ``--mlp-epochs`` epochs on ``--mlp-examples`` images. The
-Python process holds all of MNIST's training images as float64 (~360 MiB) in every case.
+child process) and then evaluates the same images with learning frozen (``spike_counts``:
+batched copies, every core), the MLP trains ``--mlp-epochs`` epochs on ``--mlp-examples``
+images. The Python process holds all of MNIST's training images as float64 (~360 MiB) in every case.
 The growth exponent is the slope of log(time) against log(synapses) (for the spiking
 network: 784 N plastic + N excitatory -> inhibitory + N (N - 1) inhibitory -> excitatory;
 for the MLP: its weights). Linear growth is 1.0.
@@ -47,9 +48,12 @@ def worker(kind: str, size: int, examples: int, epochs: int) -> dict:
             model = STDPNetwork(n_neurons=size, n_label=1, random_state=0).fit(X, y)
         seconds = model.history_[-1]["wall_time"]
         per_unit = seconds / examples
+        start = time.perf_counter()
+        model.spike_counts(X)
+        evaluation = (time.perf_counter() - start) / examples
         synapses = snn_synapses(size)
     else:
-        simulation = None
+        simulation = evaluation = None
         model = RateMLP(hidden_layer_sizes=(size,), max_iter=epochs, random_state=0)
         start = time.perf_counter()
         model.fit(X, y)
@@ -60,6 +64,7 @@ def worker(kind: str, size: int, examples: int, epochs: int) -> dict:
         "size": size,
         "synapses": synapses,
         "seconds": per_unit,
+        "evaluation_seconds": evaluation,
         "peak_rss_python_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_rss_simulation_MiB": None if simulation is None else simulation.peak_mib,
     }
@@ -105,7 +110,7 @@ def main() -> None:
     print()
     print(
         f"{'model':>5} {'size':>6} {'synapses':>11} {'time':>12} {'time/synapse':>13} "
-        f"{'peak RSS python':>16} {'peak RSS sim':>13}"
+        f"{'peak RSS python':>16} {'peak RSS sim':>13} {'evaluation':>14}"
     )
     for kind, unit in (("snn", "s/example"), ("mlp", "s/epoch")):
         for r in rows[kind]:
@@ -114,6 +119,12 @@ def main() -> None:
                 f" {1e9 * r['seconds'] / r['synapses']:>9.2f} ns"
                 f" {r['peak_rss_python_MiB']:>12.0f} MiB"
                 f" {r['peak_rss_simulation_MiB'] or 0:>9.0f} MiB"
+                + (
+                    f" {r['evaluation_seconds']:>8.4f} s/ex "
+                    f"({r['seconds'] / r['evaluation_seconds']:.1f}x)"
+                    if r.get("evaluation_seconds")
+                    else ""
+                )
             )
         if len(rows[kind]) >= 2:
             print(f"{kind}: time ~ synapses^{growth_exponent(rows[kind]):.2f} (1.00 = linear)")
