@@ -20,7 +20,13 @@ from neurosim.spiking.build import COMPILER_FLAGS, build_cache_dir
 from neurosim.spiking.engine import STDPEngine
 from neurosim.spiking.model import stdp_synapse_equations
 from neurosim.spiking.params import DiehlCookParams, preset
-from neurosim.spiking.readout import assign_neurons, class_scores
+from neurosim.spiking.readout import (
+    assign_neurons,
+    class_scores,
+    count_features,
+    fit_logistic,
+    linear_scores,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -270,6 +276,40 @@ def test_assignment_rejects_mismatched_shapes():
         assign_neurons(np.zeros((3, 2)), np.zeros(4, dtype=int), 2)
 
 
+def test_count_features_are_each_neurons_share_of_the_spikes():
+    counts = np.array([[2, 6, 0], [0, 0, 0], [1, 1, 2]], dtype=float)
+    np.testing.assert_allclose(
+        count_features(counts), [[0.25, 0.75, 0.0], [0.0, 0.0, 0.0], [0.25, 0.25, 0.5]]
+    )
+
+
+def test_linear_readout_separates_classes_and_never_picks_an_absent_one():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 2, 3], 20)  # class 1 has no labelling examples
+    counts = rng.poisson(1.0, (60, 8)).astype(float)
+    counts[np.arange(60), labels] += 6  # each class drives "its" neuron
+    coef, intercept = fit_logistic(count_features(counts), labels, 4, C=10.0)
+    scores = linear_scores(count_features(counts), coef, intercept)
+    assert coef.shape == (4, 8) and intercept[1] == -np.inf
+    assert np.mean(np.argmax(scores, axis=1) == labels) > 0.95
+
+
+def test_linear_readout_with_two_classes_keeps_scikit_learns_decision():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    features, labels = rng.random((30, 4)), np.repeat([0, 1], 15)
+    coef, intercept = fit_logistic(features, labels, 2, C=1.0)
+    expected = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
+    scores = linear_scores(features, coef, intercept)
+    np.testing.assert_allclose(scores[:, 1] - scores[:, 0], expected.decision_function(features))
+
+
+def test_linear_readout_needs_two_classes():
+    with pytest.raises(ValueError, match="at least two classes"):
+        fit_logistic(np.ones((3, 2)), np.zeros(3, dtype=int), 2, C=1.0)
+
+
 # -- the estimator with the compiled engine ---------------------------------------------------
 N_SMALL = 30
 
@@ -319,6 +359,59 @@ def test_save_load_round_trip_reproduces_predictions(trained, tmp_path):
     np.testing.assert_array_equal(loaded.weights_, trained.weights_)
     np.testing.assert_array_equal(loaded.assignments_, trained.assignments_)
     np.testing.assert_array_equal(loaded.predict(X_test[:60]), trained.predict(X_test[:60]))
+
+
+@pytest.fixture(scope="module")
+def label_counts(trained, digits):
+    """Spike counts of the trained network on 400 training and 200 test images."""
+    X_test, y_test = load_digits_784("test")
+    X, y = digits
+    return trained.spike_counts(X[:400]), y[:400], trained.spike_counts(X_test[:200]), y_test[:200]
+
+
+def test_linear_readout_on_measured_counts_beats_chance(trained, label_counts):
+    import copy
+
+    counts, y, test_counts, y_test = label_counts
+    vote = copy.deepcopy(trained).fit_readout(counts, y)
+    linear = copy.deepcopy(trained).set_params(readout="linear").fit_readout(counts, y)
+    assert linear.readout_coef_.shape == (10, N_SMALL)
+    np.testing.assert_array_equal(linear.assignments_, vote.assignments_)
+    vote_accuracy = np.mean(vote.predict_from_counts(test_counts) == y_test)
+    linear_accuracy = np.mean(linear.predict_from_counts(test_counts) == y_test)
+    assert linear_accuracy > 0.6, (linear_accuracy, vote_accuracy)  # chance is 0.10
+
+
+def test_linear_readout_round_trips_through_save_and_load(digits, tmp_path):
+    X, y = digits
+    X_test, _ = load_digits_784("test")
+    model = STDPNetwork(n_neurons=N_SMALL, chunk_size=250, random_state=7, readout="linear")
+    model.fit(X[:100], y[:100])
+    loaded = STDPNetwork.load(model.save(tmp_path / "linear.npz"))
+    assert loaded.readout == "linear"
+    np.testing.assert_array_equal(loaded.readout_coef_, model.readout_coef_)
+    np.testing.assert_array_equal(loaded.readout_intercept_, model.readout_intercept_)
+    np.testing.assert_array_equal(loaded.predict(X_test[:60]), model.predict(X_test[:60]))
+    rewrite_model_file(tmp_path / "linear.npz", lambda a, m: a.pop("readout_coef_"))
+    with pytest.raises(ModelFileError, match="readout_coef_"):
+        STDPNetwork.load(tmp_path / "linear.npz")
+
+
+def test_bad_readouts_fail_clearly(trained, label_counts):
+    import copy
+
+    counts, y, _, _ = label_counts
+    with pytest.raises(ValueError, match="readout must be one of 'vote', 'linear', got 'softmax'"):
+        STDPNetwork(readout="softmax").fit(np.zeros((2, 784)), [0, 1])
+    with pytest.raises(ValueError, match="readout_C must be a positive number"):
+        STDPNetwork(readout="linear", readout_C=0).fit(np.zeros((2, 784)), [0, 1])
+    model = copy.deepcopy(trained)
+    with pytest.raises(ValueError, match="readout must be one of"):
+        model.set_params(readout="svm").predict_from_counts(counts)
+    with pytest.raises(NotFittedError, match="linear readout is not fitted"):
+        model.set_params(readout="linear").predict_from_counts(counts)
+    with pytest.raises(ValueError, match=r"counts must have shape \(n_samples, 30\)"):
+        model.fit_readout(counts[:, :5], y)
 
 
 def test_load_rejects_a_model_of_another_kind(trained, tmp_path):

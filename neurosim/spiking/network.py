@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from brian2 import Quantity, units
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
@@ -24,7 +26,15 @@ from neurosim.io import ModelFileError, save_arrays
 from neurosim.spiking.engine import STDPEngine, require_device
 from neurosim.spiking.evaluation import available_cores, evaluate_frozen
 from neurosim.spiking.params import DiehlCookParams, preset
-from neurosim.spiking.readout import assign_neurons, class_scores
+from neurosim.spiking.readout import (
+    DEFAULT_READOUT_C,
+    READOUTS,
+    assign_neurons,
+    class_scores,
+    count_features,
+    fit_logistic,
+    linear_scores,
+)
 
 __all__ = ["ActivityRecording", "ChunkRecord", "STDPNetwork", "default_eval_copies"]
 
@@ -174,7 +184,17 @@ class STDPNetwork(NeuroClassifier):
         Overrides of :class:`~neurosim.spiking.params.DiehlCookParams` fields on top of the
         preset, e.g. ``{"w_inh_exc": 34.0, "theta_plus": "0.05 mV"}``.
     n_label : int, optional
-        Training examples used to assign neurons to classes (default: all of them).
+        Training examples used to assign neurons to classes and fit the readout (default: all
+        of them).
+    readout : {"vote", "linear"}, default "vote"
+        How spike counts become a class: ``"vote"``, the paper's rule (each neuron is named
+        after the class it fired most for; the class whose neurons fire most on average
+        wins); ``"linear"``, multinomial logistic regression on the counts, each divided by
+        the example's total spikes (:func:`~neurosim.spiking.readout.count_features`), fit
+        on the labelling examples. Neither changes what the network learns.
+    readout_C : float, default 10.0
+        Inverse L2 strength of the linear readout (scikit-learn's ``C``; chosen on the
+        validation split, see :data:`~neurosim.spiking.readout.DEFAULT_READOUT_C`).
     chunk_size : int, default 1000
         Presentation windows per compiled run; between chunks Python reads spike counts,
         updates ``history_`` and writes checkpoints.
@@ -209,7 +229,10 @@ class STDPNetwork(NeuroClassifier):
     theta_ : ndarray of shape (n_neurons,)
         Adaptive threshold increments, in volts.
     assignments_ : ndarray of shape (n_neurons,)
-        Class index per neuron, -1 if it never fired while labelling.
+        Class index per neuron, -1 if it never fired while labelling (set by either readout).
+    readout_coef_, readout_intercept_ : ndarray of shape (n_classes, n_neurons), (n_classes,)
+        The linear readout (only with ``readout="linear"``); scores are
+        ``count_features(counts) @ readout_coef_.T + readout_intercept_``.
     history_ : list of ChunkRecord
         One record (a dict) per chunk: examples seen, wall time, retry fraction, spikes per
         example, theta range, and validation accuracy when measured.
@@ -226,6 +249,8 @@ class STDPNetwork(NeuroClassifier):
         "max_iter",
         "n_jobs",
         "eval_copies",
+        "readout",
+        "readout_C",
     )
     _CHECKPOINT_KIND = "STDPNetwork-checkpoint"
 
@@ -239,6 +264,8 @@ class STDPNetwork(NeuroClassifier):
         input_delays: bool | None = None,
         params: dict | None = None,
         n_label: int | None = None,
+        readout: str = "vote",
+        readout_C: float = DEFAULT_READOUT_C,
         chunk_size: int = 1000,
         validation_interval: int | None = None,
         checkpoint: str | os.PathLike | None = None,
@@ -256,6 +283,8 @@ class STDPNetwork(NeuroClassifier):
         self.input_delays = input_delays
         self.params = params
         self.n_label = n_label
+        self.readout = readout
+        self.readout_C = readout_C
         self.chunk_size = chunk_size
         self.validation_interval = validation_interval
         self.checkpoint = checkpoint
@@ -318,10 +347,20 @@ class STDPNetwork(NeuroClassifier):
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
         require_device(self.device)
         self.network_params()  # an unknown preset or parameter fails here
+        self._check_readout()
         for name in ("chunk_size", "n_label_validation", "n_jobs", "eval_copies"):
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+
+    def _check_readout(self) -> None:
+        if self.readout not in READOUTS:
+            raise ValueError(
+                f"readout must be one of {', '.join(map(repr, READOUTS))}, got {self.readout!r}"
+            )
+        C = self.readout_C
+        if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
+            raise ValueError(f"readout_C must be a positive number, got {C!r}")
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -550,9 +589,49 @@ class STDPNetwork(NeuroClassifier):
         if n_label is not None:
             X, y_index = X[:n_label], y_index[:n_label]
         counts, tallies = self._evaluate(X, _PHASE_LABEL, "assigning labels")
-        self.assignments_ = assign_neurons(counts, y_index, len(self.classes_))
+        self._fit_readout(counts, y_index)
         self.n_ops_per_sample_ = float(self._synaptic_events(tallies).mean())
         self.spikes_per_sample_ = float(counts.sum(axis=1).mean())
+
+    def fit_readout(self, counts: np.ndarray, y: Any) -> STDPNetwork:
+        """Name the neurons and fit the readout from spike counts already measured.
+
+        What :meth:`fit` does after learning, without simulating: label a trained network
+        from other examples, or from many subsets of examples simulated once (as
+        ``studies.labels`` does). ``n_ops_per_sample_`` keeps its labelling-pass figure.
+
+        Parameters
+        ----------
+        counts : ndarray of shape (n_samples, n_neurons)
+            From :meth:`spike_counts`.
+        y : array-like of shape (n_samples,)
+            Labels among ``classes_``.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "state_")
+        self._check_readout()
+        counts = np.asarray(counts, dtype=np.float64)
+        if counts.ndim != 2 or counts.shape[1] != self.n_neurons:
+            raise ValueError(
+                f"counts must have shape (n_samples, {self.n_neurons}), got {counts.shape}"
+            )
+        self._fit_readout(counts, self._encode_labels(y, reset=False))
+        return self
+
+    def _fit_readout(self, counts: np.ndarray, y_index: np.ndarray) -> None:
+        """Assign the neurons and, for ``readout="linear"``, fit the logistic regression."""
+        n_classes = len(self.classes_)
+        self.assignments_ = assign_neurons(counts, y_index, n_classes)
+        if self.readout == "linear":
+            self.readout_coef_, self.readout_intercept_ = fit_logistic(
+                count_features(counts), y_index, n_classes, C=float(self.readout_C)
+            )
+        else:  # a linear readout fit from earlier labels must not come back with readout="linear"
+            vars(self).pop("readout_coef_", None)
+            vars(self).pop("readout_intercept_", None)
 
     def _validation_score(self, X, y, X_val, y_val) -> tuple[float, int]:
         """Validation accuracy with neurons named from ``n_label_validation`` training rows."""
@@ -633,7 +712,8 @@ class STDPNetwork(NeuroClassifier):
         )
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Class scores: mean spike count of the neurons assigned to each class.
+        """Class scores under ``readout``: the mean spike count of the neurons assigned to each
+        class ("vote"), or the logistic regression's logits ("linear").
 
         Parameters
         ----------
@@ -645,13 +725,13 @@ class STDPNetwork(NeuroClassifier):
             For two classes, the score difference ``s[:, 1] - s[:, 0]``: positive means
             ``classes_[1]`` (scikit-learn's binary convention).
         """
-        scores = class_scores(self.spike_counts(X), self.assignments_, len(self.classes_))
+        scores = self._readout_scores(self.spike_counts(X))
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
 
     def predict_from_counts(self, counts: np.ndarray) -> np.ndarray:
-        """Labels voted by spike counts already measured, without simulating again.
+        """Labels from spike counts already measured (by ``readout``), without simulating.
 
         ``predict(X)`` equals ``predict_from_counts(spike_counts(X))``; use this when the
         counts are needed too (activity statistics), so the images are simulated once.
@@ -666,9 +746,25 @@ class STDPNetwork(NeuroClassifier):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        return self.classes_[np.argmax(self._readout_scores(counts), axis=1)]
+
+    def _readout_scores(self, counts: np.ndarray) -> np.ndarray:
+        """Class scores (n_samples, n_classes) of spike counts under ``readout``."""
         check_is_fitted(self, "assignments_")
-        scores = class_scores(counts, self.assignments_, len(self.classes_))
-        return self.classes_[np.argmax(scores, axis=1)]
+        self._check_readout()
+        if self.readout == "vote":
+            return class_scores(counts, self.assignments_, len(self.classes_))
+        coef, intercept = self._linear_readout()
+        return linear_scores(count_features(counts), coef, intercept)
+
+    def _linear_readout(self) -> tuple[np.ndarray, np.ndarray]:
+        """``readout_coef_`` and ``readout_intercept_``; NotFittedError if not fitted."""
+        if not hasattr(self, "readout_coef_"):
+            raise NotFittedError(
+                "the linear readout is not fitted (readout was set to 'linear' after fitting); "
+                "call fit_readout(spike_counts(X), y) or fit with readout='linear'"
+            )
+        return self.readout_coef_, self.readout_intercept_
 
     def record_activity(self, X: Any, neurons: tuple[int, ...] = (0, 1, 2)) -> ActivityRecording:
         """Simulate a few examples (learning frozen) and return spikes and state traces.
@@ -725,6 +821,8 @@ class STDPNetwork(NeuroClassifier):
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         arrays = {f"state_{key}": value for key, value in self.state_.items()}
         arrays["assignments_"] = self.assignments_
+        if self.readout == "linear":
+            arrays["readout_coef_"], arrays["readout_intercept_"] = self._linear_readout()
         attributes = {
             "seed_": self.seed_,
             "examples_seen_": int(self.examples_seen_),
@@ -748,6 +846,20 @@ class STDPNetwork(NeuroClassifier):
         if assignments is None or assignments.shape != (self.n_neurons,):
             raise ModelFileError("model file array assignments_ is missing or has the wrong shape")
         self.assignments_ = assignments.astype(np.int64)
+        if self.readout == "linear":
+            n_classes = len(self.classes_)
+            shapes = {
+                "readout_coef_": (n_classes, self.n_neurons),
+                "readout_intercept_": (n_classes,),
+            }
+            for name, shape in shapes.items():
+                stored = arrays.get(name)
+                if stored is None or stored.shape != shape:
+                    raise ModelFileError(
+                        f"model file array {name} (the linear readout) is missing or has the "
+                        "wrong shape"
+                    )
+                setattr(self, name, stored.astype(np.float64))
         for name in ("examples_seen_", "n_chunks_", "n_ops_per_sample_", "spikes_per_sample_"):
             setattr(self, name, attributes[name])
         self._train_seconds = 0.0
