@@ -29,6 +29,7 @@ __all__ = [
     "comparison_bars",
     "confusion_matrices",
     "firing_statistics",
+    "label_efficiency",
     "learning_curves",
     "membrane_traces",
     "optimizer_curves",
@@ -858,5 +859,52 @@ def firing_statistics(
     by_neuron.set_title(f"Excitatory firing rates ({silent} of {len(rates)} neurons silent)")
     for ax in (by_class, by_neuron):
         ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
+def label_efficiency(
+    curves: Mapping[str, Mapping[str, Sequence[Any]]],
+    *,
+    chance: float | None = None,
+    title: str = "Accuracy against labelled examples",
+) -> Figure:
+    """Test accuracy of each model against the labelled examples it used (log scale).
+
+    Parameters
+    ----------
+    curves : dict
+        Model name -> ``{"labels": [...], "accuracy": [[...], ...]}``: the labelled examples
+        of each point and the accuracies (fractions) of that point's draws. The line joins
+        the means over draws, the band spans their range and each draw is a dot.
+    chance : float, optional
+        Chance accuracy (fraction), a dotted line.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(8.5, 5.2), layout="constrained")
+    ax = fig.subplots()
+    colors = _model_colors(list(curves))
+    for name, curve in curves.items():
+        labels = np.asarray(curve["labels"], dtype=float)
+        draws = [100 * np.asarray(accuracy, dtype=float) for accuracy in curve["accuracy"]]
+        ax.plot(labels, [d.mean() for d in draws], "o-", color=colors[name], label=name)
+        low, high = [d.min() for d in draws], [d.max() for d in draws]
+        ax.fill_between(labels, low, high, color=colors[name], alpha=0.2, lw=0)
+        for x, d in zip(labels, draws, strict=True):
+            ax.plot(np.full(len(d), x), d, ".", color=colors[name], alpha=0.6, markersize=4)
+    if chance is not None:
+        ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="chance")
+    ax.set_xscale("log")
+    _label_sizes(ax, sorted({int(x) for curve in curves.values() for x in curve["labels"]}))
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel("labelled examples used (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     return fig

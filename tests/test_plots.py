@@ -335,3 +335,17 @@ def test_firing_statistics_by_digit_and_neuron(tmp_path):
     assert len(by_class.patches) == 9  # 3 layers x 3 digits
     assert "2 of 5 neurons silent" in by_neuron.get_title()
     assert "350 ms" in by_neuron.get_xlabel()
+
+
+def test_label_efficiency_draws_the_mean_over_draws_on_a_log_axis(tmp_path):
+    curves = {
+        "A": {"labels": [10, 100, 1000], "accuracy": [[0.3, 0.5], [0.7, 0.8], [0.9]]},
+        "B": {"labels": [10, 100, 1000], "accuracy": [[0.6, 0.6], [0.7, 0.7], [0.8]]},
+    }
+    fig = plots.label_efficiency(curves, chance=0.1)
+    render(fig, tmp_path, "labels")
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "test accuracy (%)"
+    means = [line for line in ax.lines if line.get_label() == "A"][0]
+    np.testing.assert_allclose(means.get_ydata(), [40, 75, 90])
+    assert {"A", "B", "chance"} <= set(texts(fig).split("\n"))
