@@ -6,7 +6,8 @@ Studies that compare the rate-based MLP with the spiking network call these:
   :func:`comparison_models` and :func:`trained_models` give every study the comparison's
   models, trained once and then loaded from the model cache
   (:func:`neurosim.experiment.fit_or_load`);
-- :func:`evaluate` measures accuracy, inference time, operations, energy and activity;
+- :func:`evaluate` measures accuracy, inference time, activity, and operations and energy on
+  every hardware profile that can run the model (:func:`profiles_for`);
 - :func:`summary_row` turns all that into one row of the comparison table;
 - :func:`record_activity` and :func:`measure_firing_statistics` look inside the trained
   spiking network.
@@ -22,13 +23,13 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neurosim.energy import EnergyEstimate, estimate_model_energy
+from neurosim.energy import PROFILES, EnergyEstimate, SpikingActivity, estimate_model_energy
 from neurosim.experiment import Dataset, FitResult, Splits, fit_or_load, split_dataset
 from neurosim.rate import RateMLP
 from neurosim.spiking import STDPNetwork
@@ -46,7 +47,9 @@ __all__ = [
     "evaluate",
     "hidden_activity",
     "measure_firing_statistics",
+    "profiles_for",
     "record_activity",
+    "stable_vote_times",
     "summary_row",
     "trained_models",
 ]
@@ -302,6 +305,17 @@ def hidden_activity(model: Any, X: np.ndarray) -> float:
     return sum(np.count_nonzero(a) for a in layers) / total if total else float("nan")
 
 
+def profiles_for(model: Any) -> list[str]:
+    """The hardware profiles (:data:`neurosim.energy.PROFILES`) a model is priced on: the
+    spiking network on all of them, the MLP on those that price multiply-accumulates."""
+    spiking = isinstance(model, STDPNetwork)
+    return [
+        name
+        for name, profile in PROFILES.items()
+        if spiking or "multiply-accumulate" in profile.figures
+    ]
+
+
 @dataclass
 class Evaluation:
     """How a fitted model did on a test set (see :func:`evaluate`).
@@ -314,15 +328,21 @@ class Evaluation:
     n_test : int
     predict_seconds, seconds_per_image : float
         Wall time of the predictions, in all and per image.
-    energy : EnergyEstimate
-        Operations and energy per inference (see :mod:`neurosim.energy`).
+    energy : dict of str to EnergyEstimate
+        Operations and energy per inference on each profile of :func:`profiles_for`
+        (see :mod:`neurosim.energy`).
+    learning_energy : dict of str to EnergyEstimate
+        Spiking network only: per learning example, on each profile that learns, with the
+        test images' activity standing in for the activity while learning.
     active_fraction : float
         Spiking network: share of excitatory neurons that fire for an image; MLP: share of
         nonzero hidden activations.
     spikes_per_inference : float or None
-        Excitatory spikes per image (spiking network only).
+        Excitatory spikes per image in the accepted presentation (spiking network only).
     counts : ndarray or None
         Spiking network: excitatory spikes per image and neuron.
+    activity : SpikingActivity or None
+        Spiking network: mean spikes of each layer and windows per image, on the test images.
     """
 
     accuracy: float
@@ -330,17 +350,20 @@ class Evaluation:
     n_test: int
     predict_seconds: float
     seconds_per_image: float
-    energy: EnergyEstimate
+    energy: dict[str, EnergyEstimate]
     active_fraction: float
+    learning_energy: dict[str, EnergyEstimate] = field(default_factory=dict)
     spikes_per_inference: float | None = None
     counts: np.ndarray | None = None
+    activity: SpikingActivity | None = None
 
 
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
     """Test a fitted model.
 
-    The spiking network simulates the test images once: its spike counts give both the
-    predictions (:meth:`~neurosim.STDPNetwork.predict_from_counts`) and the activity figures.
+    The spiking network simulates the test images once: its spikes give the predictions
+    (:meth:`~neurosim.STDPNetwork.predict_from_counts`), the activity figures and the
+    operation counts its energy is estimated from.
 
     Parameters
     ----------
@@ -354,27 +377,36 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
     Evaluation
     """
     start = time.perf_counter()
-    counts = spikes = None
+    counts = spikes = activity = None
     if isinstance(model, STDPNetwork):
-        counts = model.spike_counts(X)
+        layers = model.layer_activity(X)
+        counts = layers["counts"]
         y_pred = model.predict_from_counts(counts)
         seconds = time.perf_counter() - start
         spikes = float(counts.sum(axis=1).mean())
         active = float((counts > 0).mean())
+        activity = SpikingActivity.from_layer_activity(model, layers)
     else:
         y_pred = model.predict(X)
         seconds = time.perf_counter() - start
         active = hidden_activity(model, X)
+    profiles = profiles_for(model)
     return Evaluation(
         accuracy=float(np.mean(y_pred == np.asarray(y))),
         y_pred=y_pred,
         n_test=len(X),
         predict_seconds=seconds,
         seconds_per_image=seconds / max(len(X), 1),
-        energy=estimate_model_energy(model),
+        energy={name: estimate_model_energy(model, name, activity=activity) for name in profiles},
+        learning_energy={
+            name: estimate_model_energy(model, name, activity=activity, learning=True)
+            for name in profiles
+            if activity is not None and PROFILES[name].learning
+        },
         active_fraction=active,
         spikes_per_inference=spikes,
         counts=counts,
+        activity=activity,
     )
 
 
@@ -408,9 +440,18 @@ class SummaryRow:
         One-off build of the spiking network's compiled engine.
     examples_seen : int or None
         Training presentations (epochs times images for the MLP).
-    inference_ms_per_image, ops_per_inference, pj_per_op, energy_per_inference_j : float
+    inference_ms_per_image : float
+        Wall time of a prediction on this machine (batched).
+    ops_per_inference : float
+        The model's headline operations: multiply-accumulates (MLP) or synaptic events of all
+        pathways (spiking network, measured on the test images).
     op_kind : str
-        What one operation is ("multiply-accumulate" or "synaptic event").
+        What one of them is ("multiply-accumulate" or "synaptic event").
+    energy_j : dict of str to float
+        Estimated energy per inference on each hardware profile it is priced on (joules).
+    decision_latency_s : float or None
+        Spiking network: simulated time to its decision (its presentation, after any
+        rejected windows); the MLP decides in one forward pass.
     spikes_per_inference : float or None
         Spiking network only.
     active_fraction : float
@@ -434,8 +475,8 @@ class SummaryRow:
     inference_ms_per_image: float
     ops_per_inference: float
     op_kind: str
-    pj_per_op: float
-    energy_per_inference_j: float
+    energy_j: dict[str, float]
+    decision_latency_s: float | None
     spikes_per_inference: float | None
     active_fraction: float
     labels_for_learning: str
@@ -475,10 +516,12 @@ def summary_row(name: str, fit: FitResult, evaluation: Evaluation) -> SummaryRow
         n_train=n_train,
         examples_seen=int(history[-1]["examples_seen"]) if history else None,
         inference_ms_per_image=1e3 * evaluation.seconds_per_image,
-        ops_per_inference=evaluation.energy.ops_per_inference,
-        op_kind=evaluation.energy.op_kind,
-        pj_per_op=evaluation.energy.pj_per_op,
-        energy_per_inference_j=evaluation.energy.energy_j,
+        ops_per_inference=evaluation.energy["cpu-45nm"].count(model.op_kind),
+        op_kind=model.op_kind,
+        energy_j={name: estimate.energy_j for name, estimate in evaluation.energy.items()},
+        decision_latency_s=(
+            None if evaluation.activity is None else evaluation.activity.decision_latency_s
+        ),
         spikes_per_inference=evaluation.spikes_per_inference,
         active_fraction=evaluation.active_fraction,
         labels_for_learning=(
@@ -517,6 +560,47 @@ def record_activity(
     most_active = np.argsort(-np.asarray(counts).sum(axis=0), kind="stable")
     neurons = tuple(int(i) for i in most_active[: min(3, snn.n_neurons)])
     return recorder.record_activity(X, neurons=neurons)
+
+
+def stable_vote_times(snn: STDPNetwork, recording: ActivityRecording) -> list[float | None]:
+    """When each recorded example's answer stopped changing, from its presentation's onset.
+
+    The network's decision is read from the excitatory spikes of the accepted presentation;
+    replaying them in time order, the vote after each spike is what the network would answer
+    if the presentation stopped there. The answer is stable from the spike after which the
+    vote no longer changes (its final vote, which a different Poisson draw than
+    :meth:`~neurosim.STDPNetwork.predict`'s may make differ from the prediction).
+
+    Parameters
+    ----------
+    snn : STDPNetwork
+        The fitted network that was recorded (its readout casts the votes).
+    recording : ActivityRecording
+        From :func:`record_activity`.
+
+    Returns
+    -------
+    list of float or None
+        Seconds after the onset of each example's accepted presentation, in example order;
+        ``None`` for an example without excitatory spikes in it.
+    """
+    times, neurons = recording.spikes["excitatory"]
+    accepted = sorted((example, start) for start, example, _, ok in recording.windows if ok)
+    stable: list[float | None] = []
+    for _, start in accepted:
+        inside = (times >= start) & (times < start + recording.presentation_s)
+        order = np.argsort(times[inside], kind="stable")
+        spike_t, spike_i = times[inside][order], neurons[inside][order].astype(np.int64)
+        if not len(spike_t):
+            stable.append(None)
+            continue
+        cumulative = np.zeros((len(spike_t), snn.n_neurons))
+        cumulative[np.arange(len(spike_t)), spike_i] = 1.0
+        votes = snn.predict_from_counts(np.cumsum(cumulative, axis=0))
+        changed = np.flatnonzero(votes != votes[-1])
+        first_stable = changed[-1] + 1 if len(changed) else 0
+        stable.append(float(spike_t[first_stable] - start))
+    return stable
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -513,7 +513,6 @@ _BAR_METRICS = (
     ("accuracy", "test accuracy (%)", 100.0, "{:.1f}".format),
     ("train_seconds", "training wall time (s)", 1.0, _si),
     ("ops_per_inference", "operations per inference\n(MACs or synaptic events)", 1.0, _si),
-    ("energy_per_inference_j", "energy per inference (µJ)", 1e6, _si),
 )
 
 
@@ -524,42 +523,96 @@ def _bar_panel(
     key, label, scale, fmt = metric
     present = [n for n in summary if summary[n].get(key) is not None]
     values = np.array([float(summary[n][key]) * scale for n in present])
-    positions = np.arange(len(present))
-    bars = ax.bar(positions, values, color=[colors[n] for n in present], width=0.65)
-    log = _wide_range(values)
-    if log:
+    _value_bars(ax, values, [colors[n] for n in present], fmt, headroom=key == "accuracy")
+    ax.set_xticks(np.arange(len(present)), [""] * len(present))  # the legend names the bars
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylabel(label + (" (log scale)" if ax.get_yscale() == "log" else ""))
+
+
+def _value_bars(
+    ax, values: np.ndarray, colors: Sequence[Any], fmt: Callable[[float], str], headroom=False
+) -> None:
+    """Bars with their values on top; a log axis when the values span more than 30x."""
+    bars = ax.bar(np.arange(len(values)), values, color=colors, width=0.65)
+    if _wide_range(values):
         ax.set_yscale("log")
         ax.set_ylim(values[values > 0].min() / 3, values.max() * 6)
-    elif key == "accuracy":
-        ax.set_ylim(0, 130)  # headroom for the legend
+    elif headroom:
+        ax.set_ylim(0, 130)  # room for the legend
     else:
         ax.set_ylim(0, max(values.max(), 1e-12) * 1.2 if len(values) else 1)
     ax.bar_label(bars, [fmt(v) for v in values], fontsize=8, padding=2)
-    ax.set_xticks(positions, [""] * len(present))  # the legend names the bars
-    ax.tick_params(axis="x", length=0)
-    ax.set_ylabel(label + (" (log scale)" if log else ""))
     ax.grid(axis="y", alpha=0.3)
+
+
+def _energy_panels(
+    fig, energy: Mapping[tuple[str, str], Mapping[str, float]], colors: Mapping[str, Any]
+) -> None:
+    """Total energy per inference of each (model, profile), and its share by operation kind."""
+    from matplotlib import colormaps
+
+    total_ax, share_ax = fig.subplots(1, 2, width_ratios=(1.0, 1.6))
+    keys = list(energy)
+    totals = np.array([sum(energy[key].values()) for key in keys])
+    _value_bars(total_ax, totals * 1e6, [colors[model] for model, _ in keys], _si)
+    total_ax.set_xticks(np.arange(len(keys)), [profile for _, profile in keys], fontsize=8)
+    log = " (log scale)" if total_ax.get_yscale() == "log" else ""
+    total_ax.set_ylabel(f"energy per inference (µJ){log}")
+    total_ax.set_title("estimated energy per inference, by hardware profile", fontsize=10)
+    kinds = list(dict.fromkeys(kind for key in keys for kind in energy[key]))
+    palette = colormaps["Set2"].colors  # muted: apart from the models' colours
+    rows = np.arange(len(keys))
+    left = np.zeros(len(keys))
+    for index, kind in enumerate(kinds):
+        share = np.array(
+            [
+                100 * energy[key].get(kind, 0.0) / max(total, 1e-300)
+                for key, total in zip(keys, totals, strict=True)
+            ]
+        )
+        share_ax.barh(rows, share, left=left, color=palette[index % len(palette)], label=kind)
+        for row in np.flatnonzero(share >= 8):
+            share_ax.text(
+                left[row] + share[row] / 2,
+                row,
+                f"{share[row]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+            )
+        left += share
+    share_ax.set_yticks(rows, [f"{model}\n{profile}" for model, profile in keys], fontsize=7)
+    share_ax.invert_yaxis()
+    share_ax.set_xlim(0, 100)
+    share_ax.set_xlabel("share of the energy per inference (%)")
+    share_ax.set_title("by operation kind", fontsize=10)
+    share_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
 def comparison_bars(
     summary: Mapping[str, Mapping[str, float]] | Sequence[SummaryRow],
     *,
+    energy: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
     title: str = "Rate-based MLP vs spiking STDP network",
     footnote: str | None = None,
 ) -> Figure:
-    """Bars of accuracy, training time, operations and energy per inference for each model.
+    """Bars of accuracy, training time and operations per inference for each model, and
+    optionally of the energy per inference on each hardware profile with its breakdown.
 
     Panels whose values span more than a factor of 30 use a logarithmic axis.
 
     Parameters
     ----------
     summary : dict or list of SummaryRow
-        Model name -> {"accuracy" (fraction), "train_seconds", "ops_per_inference",
-        "energy_per_inference_j"}; or rows of :func:`neurosim.comparison.summary_row`.
-        Missing metrics are left out of their panel.
+        Model name -> {"accuracy" (fraction), "train_seconds", "ops_per_inference"}; or rows
+        of :func:`neurosim.comparison.summary_row`. Missing metrics are left out of their panel.
+    energy : dict, optional
+        (model name, profile name) -> energy per inference in joules by operation kind (e.g.
+        :meth:`neurosim.energy.EnergyEstimate.by_kind`). Adds a row: the total of each, and
+        each kind's share of it. Model names should be those of ``summary`` (their colours).
     title : str
     footnote : str, optional
-        Small text under the panels (e.g. the energy assumption and its source).
+        Small text under the panels (e.g. the energy assumptions and their sources).
 
     Returns
     -------
@@ -568,20 +621,21 @@ def comparison_bars(
     if not isinstance(summary, Mapping):
         summary = {row.model: dataclasses.asdict(row) for row in summary}
     names = list(summary)
-    colors = _model_colors(names)
-    fig = Figure(
-        figsize=(max(11.0, 1.1 * len(names) * len(_BAR_METRICS)), 4.8), layout="constrained"
-    )
-    axes = fig.subplots(1, len(_BAR_METRICS))
+    colors = _model_colors(list(dict.fromkeys([*names, *(m for m, _ in energy or {})])))
+    width = max(11.0, 1.1 * len(names) * len(_BAR_METRICS))
+    fig = Figure(figsize=(width, 9.6 if energy else 4.8), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.0)) if energy else (fig, None)
+    axes = top.subplots(1, len(_BAR_METRICS))
     for ax, metric in zip(axes, _BAR_METRICS, strict=True):
         _bar_panel(ax, summary, colors, metric)
-    axes_list = fig.axes
-    axes_list[0].legend(
+    axes[0].legend(
         handles=[Patch(color=colors[n], label=n) for n in names],
         loc="upper left",
         fontsize=8,
         framealpha=0.9,
     )
+    if energy:
+        _energy_panels(bottom, energy, colors)
     if footnote:  # as a figure-level x label, so the layout keeps room for it
         fig.supxlabel(textwrap.fill(footnote, 190), fontsize=7, ha="left", x=0.01)
     fig.suptitle(title)

@@ -98,7 +98,7 @@ def train_one(task: dict[str, Any]) -> dict[str, Any]:
             if task["kind"] == "snn"
             else sum(c.size for c in fit.model.coefs_) + sum(b.size for b in fit.model.intercepts_)
         ),
-        "ops_per_inference": evaluation.energy.ops_per_inference,
+        "ops_per_inference": evaluation.energy["cpu-45nm"].count(fit.model.op_kind),
         "spikes_per_inference": evaluation.spikes_per_inference,
         "curve": curve_points(history),
         "cached": fit.cached,

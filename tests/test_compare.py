@@ -49,7 +49,12 @@ def test_results_json_holds_every_figure_with_its_context(tiny_run):
     assert dataset["key"] in ("mnist", "digits") and dataset["source"]
     assert dataset["n_train"] == 10 and dataset["n_test"] == 10 and dataset["n_val"] == 10
     assert stored["timings"]["total_seconds"] > 0
-    assert "Horowitz" in stored["energy_model"]["source"]
+    profiles = stored["energy_model"]["profiles"]
+    assert set(profiles) == {"cpu-45nm", "loihi", "truenorth"}
+    for profile in profiles.values():
+        assert all(figure["source"] for figure in profile["figures"].values())
+    assert "Horowitz" in profiles["cpu-45nm"]["figures"]["neuron update"]["source"]
+    assert len(stored["snn_protocol"]["stable_vote_s"]) == 2  # the recorded test images
 
 
 def test_summary_rows_are_sane(tiny_run):
@@ -58,15 +63,24 @@ def test_summary_rows_are_sane(tiny_run):
     for row in (snn, mlp):
         assert 0.0 <= row["accuracy"] <= 1.0 and row["n_test"] == 10
         assert row["train_seconds"] > 0 and row["inference_ms_per_image"] > 0
-        assert row["ops_per_inference"] > 0 and row["energy_per_inference_j"] > 0
+        assert row["ops_per_inference"] > 0 and all(j > 0 for j in row["energy_j"].values())
         assert 0.0 <= row["active_fraction"] <= 1.0
-    assert snn["op_kind"] == "synaptic event" and snn["pj_per_op"] == pytest.approx(0.9)
+    assert snn["op_kind"] == "synaptic event"
+    assert set(snn["energy_j"]) == {"cpu-45nm", "loihi", "truenorth"}
+    assert snn["decision_latency_s"] >= 0.35  # at least one presentation
     assert not snn["uses_labels_for_learning"] and snn["labels_for_learning"].startswith("none")
     assert snn["examples_seen"] == 10 and snn["spikes_per_inference"] >= 0
-    assert mlp["op_kind"] == "multiply-accumulate" and mlp["pj_per_op"] == pytest.approx(4.6)
+    assert mlp["op_kind"] == "multiply-accumulate" and set(mlp["energy_j"]) == {"cpu-45nm"}
+    assert mlp["decision_latency_s"] is None
     assert mlp["uses_labels_for_learning"] and mlp["spikes_per_inference"] is None
     assert mlp["examples_seen"] == 2 * 10  # two epochs
     assert mlp["ops_per_inference"] == 784 * 32 + 32 * 10
+    snn_record = results["models"][snn["model"]]
+    assert set(snn_record["learning_energy"]) == {"cpu-45nm", "loihi"}
+    loihi = snn_record["energy"]["loihi"]
+    assert loihi["execution"] == "event-driven" and loihi["energy_j"] == snn["energy_j"]["loihi"]
+    assert all("Davies" in line["source"] for line in loihi["lines"])
+    assert snn_record["activity"]["windows"] >= 1
     mlp_curve = results["models"][mlp["model"]]["learning_curve"]
     assert mlp_curve["examples_seen"] == [10, 20] and len(mlp_curve["accuracy"]) == 2
 
@@ -82,6 +96,9 @@ def test_figures_and_report_are_written(tiny_run):
     assert "Dataset:" in head
     assert ("MNIST" in head) if results["dataset"]["key"] == "mnist" else ("NOT MNIST" in head)
     assert "| model | test accuracy |" in report and "Horowitz" in report
+    for text in ("## Cost per inference", "Which comparison is fair", "Latency to decision"):
+        assert text in report
+    assert "Davies" in report and "Merolla" in report and "% on cpu-45nm" in report
     for filename in results["figures"].values():
         assert f"]({filename})" in report
 

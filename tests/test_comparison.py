@@ -13,10 +13,14 @@ from neurosim.comparison import (
     evaluate,
     hidden_activity,
     measure_firing_statistics,
+    profiles_for,
     record_activity,
+    stable_vote_times,
     summary_row,
 )
-from neurosim.experiment import fit_or_load
+from neurosim.energy import PROFILES, SpikingActivity, estimate_model_energy
+from neurosim.experiment import FitResult, fit_or_load
+from neurosim.spiking.network import ActivityRecording
 
 
 def test_evaluate_and_summary_of_the_mlp():
@@ -26,16 +30,18 @@ def test_evaluate_and_summary_of_the_mlp():
     fit = fit_or_load(mlp, X, y, X_val=X[:50], y_val=y[:50])
     evaluation = evaluate(fit.model, X, y)
     assert 0.5 < evaluation.accuracy <= 1
-    assert evaluation.energy.ops_per_inference == 784 * 16 + 16 * 10
-    assert evaluation.energy.energy_j == pytest.approx((784 * 16 + 160) * 4.6e-12)
+    assert set(evaluation.energy) == {"cpu-45nm"} and evaluation.learning_energy == {}
+    cpu = evaluation.energy["cpu-45nm"]
+    assert cpu.count("multiply-accumulate") == 784 * 16 + 16 * 10
+    assert cpu.energy_j == pytest.approx(estimate_model_energy(fit.model).energy_j)
     assert 0 < evaluation.active_fraction < 1 and evaluation.spikes_per_inference is None
     assert evaluation.seconds_per_image > 0 and len(evaluation.y_pred) == len(y)
     assert evaluation.counts is None
     row = summary_row("MLP", fit, evaluation)
     assert row.n_train == len(X) and row.examples_seen == 5 * len(X)
     assert row.labels_for_learning.startswith("all 400") and row.uses_labels_for_learning
-    assert row.op_kind == "multiply-accumulate" and row.pj_per_op == pytest.approx(4.6)
-    assert row.energy_per_inference_j == evaluation.energy.energy_j
+    assert row.op_kind == "multiply-accumulate" and row.ops_per_inference == 784 * 16 + 160
+    assert row.energy_j == {"cpu-45nm": cpu.energy_j} and row.decision_latency_s is None
     curve = curve_points(fit.model.history_)
     assert curve["examples_seen"] == [400, 800, 1200, 1600, 2000] and len(curve["accuracy"]) == 5
 
@@ -68,7 +74,35 @@ def test_evaluate_the_spiking_network_simulates_once_and_votes_like_predict(tiny
     np.testing.assert_array_equal(evaluation.y_pred, snn.predict(X))
     assert evaluation.accuracy == pytest.approx(np.mean(evaluation.y_pred == y))
     assert evaluation.spikes_per_inference == pytest.approx(counts.sum(axis=1).mean())
-    assert evaluation.energy.op_kind == "synaptic event"
+
+
+def test_energy_of_the_fitted_spiking_network_comes_from_its_spikes(tiny_snn):
+    snn, X, y = tiny_snn
+    evaluation = evaluate(snn, X, y)
+    layers = snn.layer_activity(X)  # learning is frozen: the same spikes again
+    activity = evaluation.activity
+    assert activity == SpikingActivity.from_layer_activity(snn, layers)
+    assert activity.input_spikes == pytest.approx(layers["input"].mean())
+    assert activity.windows == pytest.approx(layers["windows"].mean()) and activity.windows >= 1
+    assert set(evaluation.energy) == set(PROFILES) == set(profiles_for(snn))
+    assert set(evaluation.learning_energy) == {"cpu-45nm", "loihi"}  # TrueNorth does not learn
+    cpu = evaluation.energy["cpu-45nm"]
+    # the cost model's synaptic events are the network's own count
+    assert cpu.count("synaptic event") == pytest.approx(layers["synaptic_events"].mean())
+    assert cpu.count("neuron update") == pytest.approx(2 * 10 * 1000 * activity.windows)
+    assert cpu.count("Poisson draw") == pytest.approx(784 * 700 * activity.windows)
+    assert cpu.execution == "clock-driven" and evaluation.energy["loihi"].execution == (
+        "event-driven"
+    )
+    # a clock-driven simulation: the work done every time step dominates
+    assert cpu.share("neuron update") + cpu.share("Poisson draw") > 0.5
+    assert evaluation.learning_energy["loihi"].energy_j > evaluation.energy["loihi"].energy_j
+    fit = FitResult(model=snn, key="tiny", cached=False, n_train=20, fit_seconds=1.0)
+    row = summary_row("SNN", fit, evaluation)
+    assert row.ops_per_inference == cpu.count("synaptic event")
+    assert row.energy_j == {name: e.energy_j for name, e in evaluation.energy.items()}
+    assert row.decision_latency_s == pytest.approx(activity.decision_latency_s)
+    assert row.decision_latency_s >= 0.35
 
 
 def test_predict_from_counts_votes_with_the_assigned_neurons(tiny_snn):
@@ -91,6 +125,40 @@ def test_record_activity_traces_the_most_active_neurons(tiny_snn):
     assert recording.layer_sizes == {"input": 784, "excitatory": 10, "inhibitory": 10}
     assert {w[1] for w in recording.windows} == {0, 1}
     assert recording.v_thresh == pytest.approx(-0.052) and snn.device == "runtime"
+    stable = stable_vote_times(snn, recording)
+    assert len(stable) == 2 and all(t is None or 0 <= t < 0.35 for t in stable)
+
+
+class _VoteByNeuron:
+    """A readout stand-in: neuron k votes for class k, ties go to the lower class."""
+
+    n_neurons = 2
+
+    def predict_from_counts(self, counts):
+        return np.argmax(counts, axis=1)
+
+
+def test_stable_vote_time_is_the_spike_after_which_the_vote_holds():
+    # example 0: shown once (window at 0 s), spikes of neurons 0, 1, 1, 0 (votes 0, 0, 1, 0);
+    # example 1: rejected at 0.5 s, accepted at 1.0 s without spikes.
+    times = np.array([0.01, 0.02, 0.03, 0.05, 0.6, 0.40])
+    neurons = np.array([0, 1, 1, 0, 1, 1])
+    empty = np.zeros((0, 0))
+    recording = ActivityRecording(
+        spikes={"excitatory": (times, neurons)},
+        layer_sizes={},
+        windows=[(0.0, 0, 2.0, True), (0.5, 1, 2.0, False), (1.0, 1, 3.0, True)],
+        window_s=0.5,
+        presentation_s=0.35,
+        dt_s=5e-4,
+        trace_t=np.zeros(0),
+        v=empty,
+        theta=empty,
+        neurons=np.zeros(0),
+        v_thresh=-0.052,
+        theta_offset=0.02,
+    )
+    assert stable_vote_times(_VoteByNeuron(), recording) == [pytest.approx(0.05), None]
 
 
 def test_firing_statistics_by_class(tiny_snn):

@@ -196,7 +196,7 @@ def test_confusion_matrices_side_by_side(tmp_path):
     assert "%" in colorbar.get_ylabel()
 
 
-def _row(model, accuracy, train_seconds, ops, energy_j):
+def _row(model, accuracy, train_seconds, ops):
     """A summary row with the metrics the bars draw (the rest is filler)."""
     return SummaryRow(
         model=model,
@@ -211,8 +211,8 @@ def _row(model, accuracy, train_seconds, ops, energy_j):
         inference_ms_per_image=1.0,
         ops_per_inference=ops,
         op_kind="",
-        pj_per_op=1.0,
-        energy_per_inference_j=energy_j,
+        energy_j={},
+        decision_latency_s=None,
         spikes_per_inference=None,
         active_fraction=0.5,
         labels_for_learning="",
@@ -222,26 +222,46 @@ def _row(model, accuracy, train_seconds, ops, energy_j):
 
 
 SUMMARY = [
-    _row("STDP SNN N=100", 0.82, 300.0, 1.6e6, 1.4e-6),
-    _row("MLP 784-256-10", 0.97, 12.0, 203264, 9.35e-7),
+    _row("STDP SNN N=100", 0.82, 300.0, 1.6e6),
+    _row("MLP 784-256-10", 0.97, 12.0, 203264),
 ]
+ENERGY = {
+    ("MLP 784-256-10", "cpu-45nm"): {"multiply-accumulate": 9.35e-7, "weight read": 1.0e-6},
+    ("STDP SNN N=100", "cpu-45nm"): {"synaptic event": 1.4e-6, "neuron update": 2.6e-5},
+    ("STDP SNN N=100", "truenorth"): {"synaptic event": 5.0e-6},
+}
 
 
 def test_comparison_bars(tmp_path):
-    fig = plots.comparison_bars(SUMMARY, footnote="4.6 pJ per MAC, 0.9 pJ per event")
+    fig = plots.comparison_bars(SUMMARY, energy=ENERGY, footnote="4.6 pJ per MAC (Horowitz)")
     render(fig, tmp_path, "bars")
-    accuracy, train_time, ops, energy = fig.axes
+    accuracy, train_time, ops, energy, shares = fig.axes
     assert accuracy.get_ylabel() == "test accuracy (%)"
     assert [bar.get_height() for bar in accuracy.patches] == pytest.approx([82.0, 97.0])
     assert train_time.get_yscale() == "linear"  # a factor of 25: linear
     assert "training wall time (s)" in train_time.get_ylabel()
     assert "operations per inference" in ops.get_ylabel()
-    assert "µJ" in energy.get_ylabel()
-    assert [bar.get_height() for bar in energy.patches] == pytest.approx([1.4, 0.935])
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["STDP SNN N=100", "MLP 784-256-10"]
     assert "1.6M" in [t.get_text() for t in ops.texts]  # bar values in short form
-    assert "4.6 pJ" in fig.get_supxlabel()
+    # energy: one bar per (model, profile), in the model's colour, named by profile
+    assert "µJ" in energy.get_ylabel() and energy.get_yscale() == "linear"
+    assert [bar.get_height() for bar in energy.patches] == pytest.approx([1.935, 27.4, 5.0])
+    assert [t.get_text() for t in energy.get_xticklabels()] == ["cpu-45nm"] * 2 + ["truenorth"]
+    assert energy.patches[1].get_facecolor() == energy.patches[2].get_facecolor()
+    assert energy.patches[0].get_facecolor() != energy.patches[1].get_facecolor()
+    # shares: each (model, profile) sums to 100 %, one colour per operation kind
+    widths = np.array([bar.get_width() for bar in shares.patches]).reshape(4, 3)
+    np.testing.assert_allclose(widths.sum(axis=0), 100)
+    kinds = [t.get_text() for t in shares.get_legend().get_texts()]
+    assert kinds == ["multiply-accumulate", "weight read", "synaptic event", "neuron update"]
+    assert "95" in [t.get_text() for t in shares.texts]  # neuron updates: 26 of 27.4 µJ
+    assert "Horowitz" in fig.get_supxlabel()
+
+
+def test_comparison_bars_without_energy_have_one_row():
+    fig = plots.comparison_bars(SUMMARY)
+    assert len(fig.axes) == 3 and fig.get_figheight() == pytest.approx(4.8)
 
 
 def test_comparison_bars_use_a_log_axis_for_wide_ranges(tmp_path):
