@@ -604,3 +604,14 @@ def test_the_original_preset_follows_the_brian1_code():
         STDPNetwork(10, preset="paper").network_params()
     with pytest.raises(ValueError, match="True or False"):
         STDPNetwork(10, params={"matched_charge": "no"}).network_params()
+
+
+def test_the_original_preset_learns_and_evaluates_with_input_delays(digits):
+    X, y = digits
+    model = STDPNetwork(
+        N_TINY, preset="original", device="runtime", chunk_size=4, n_label=4, random_state=0
+    ).fit(X[:4], y[:4])
+    delays = model.state_["delay"]
+    assert delays.shape == (784 * N_TINY,) and 0 < delays.max() <= 0.010
+    assert model.spike_counts(X[4:6]).shape == (2, N_TINY)
+    np.testing.assert_array_equal(model.state_["delay"], delays)  # evaluation leaves them

@@ -79,6 +79,14 @@ def require_device(device: str) -> None:
             ) from error
 
 
+def _variable(objects: dict, group: str, var: str) -> Variable:
+    """The Brian2 variable ``var`` of ``objects[group]``; per-synapse delays live in the
+    synapses' ``pre`` pathway (on the standalone command line they are ``syn.delay``)."""
+    if var == "delay":
+        return objects[group].pre.variables["delay"]
+    return objects[group].variables[var]
+
+
 @dataclass
 class ChunkResult:
     """What happened in the windows of one chunk.
@@ -468,7 +476,7 @@ class STDPEngine:
     def _result_variables(self, objects: dict) -> dict[str, Variable]:
         """The variables a chunk's results are read from, by name."""
         variables = {
-            key: objects[group].variables[var] for group, var, key in self._state_targets()
+            key: _variable(objects, group, var) for group, var, key in self._state_targets()
         }
         variables["final_example"] = objects["ctl"].variables["example"]
         variables["final_intensity"] = objects["ctl"].variables["intensity"]
@@ -608,7 +616,7 @@ class STDPEngine:
             for name, values in tables.items():
                 objects[name].values[:] = values
             for group, var, key in self._array_targets():
-                setattr(objects[group], f"{var}_", arrays[key])
+                _variable(objects, group, var).set_value(arrays[key])
             for name, value in scalars.items():
                 group, var = name.split(".")
                 setattr(objects[group], var, value)
