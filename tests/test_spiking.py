@@ -25,6 +25,7 @@ from neurosim.spiking.readout import (
     class_scores,
     count_features,
     fit_logistic,
+    fit_logistic_path,
     linear_scores,
 )
 
@@ -303,6 +304,19 @@ def test_linear_readout_with_two_classes_keeps_scikit_learns_decision():
     expected = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
     scores = linear_scores(features, coef, intercept)
     np.testing.assert_allclose(scores[:, 1] - scores[:, 0], expected.decision_function(features))
+
+
+def test_regularisation_path_gives_the_separate_fits_in_the_order_asked():
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1, 2], 30)
+    features = rng.random((90, 5))
+    features[np.arange(90), labels] += 0.5
+    path = fit_logistic_path(features, labels, 3, [10.0, 0.1])
+    for C, (coef, intercept) in zip([10.0, 0.1], path, strict=True):
+        alone_coef, alone_intercept = fit_logistic(features, labels, 3, C=C)
+        np.testing.assert_allclose(coef, alone_coef, atol=1e-2)
+        np.testing.assert_allclose(intercept, alone_intercept, atol=1e-2)
+    assert np.abs(path[0][0]).sum() > np.abs(path[1][0]).sum()  # weaker penalty, larger weights
 
 
 def test_linear_readout_needs_two_classes():
