@@ -1,4 +1,4 @@
-"""The optimizer, scaling, robustness and raster studies end to end at a tiny size.
+"""The optimizer, scaling, robustness, raster and label studies end to end at a tiny size.
 
 The spiking parts use Brian2's runtime device (no compiler). Each study must write its
 figures, a results.json with the expected keys and sane values, and a report.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from neurosim import RateMLP
 from neurosim.comparison import COMPARISON_PRESETS, comparison_splits
 from neurosim.experiment import load_dataset
-from studies import optimizers, rasters, robustness, scaling
+from studies import labels, optimizers, rasters, robustness, scaling
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -120,3 +121,49 @@ def test_rasters_study(workspace):
     assert all(v > 0 for v in stats["spikes_per_image"]["input"])
     assert stats["windows_per_image"] >= 1 and 0 <= stats["active_neuron_fraction"] <= 1
     assert len(stats["neuron_rates_hz"]) == 10  # the tiny network's neurons
+
+
+def test_label_study_labels_one_network_from_every_draw(workspace):
+    results = run(labels, workspace, "labels")
+    config = labels.PRESETS["tiny"]
+    assert results["k_per_class"] == [1, None]
+    assert set(results["summary"]) == set(labels.MODELS)
+    n_classes = len(results["dataset"]["classes"])
+    for points in results["summary"].values():
+        assert [p["n_labels"] for p in points] == [n_classes, results["dataset"]["n_learn"]]
+        assert [p["n_draws"] for p in points] == [config.n_draws, 1]  # nothing to draw in "all"
+        assert all(0 <= a <= 1 for p in points for a in p["test_accuracy"])
+    assert len(results["runs"]) == (config.n_draws + 1) * len(labels.MODELS)
+    chosen = {r["model"]: r["choice"] for r in results["runs"]}
+    assert chosen[labels.STDP_LINEAR]["C"] in config.c_grid
+    assert chosen[labels.PIXELS]["C"] in config.c_grid
+    assert len(results["verdicts"]) == 4 and set(results["figures"]) == {"label_efficiency"}
+    # a network trained elsewhere (here: the one just cached) is labelled the same way
+    model = workspace / "cache" / f"{results['snn']['cache_key']}.npz"
+    again = run(labels, workspace, "labels-model", "--model", str(model))
+    assert again["snn"]["path"] == str(model)
+    assert again["summary"] == results["summary"]
+
+
+def test_labelled_draws_are_stratified_seeded_and_within_the_split():
+    y = np.repeat(np.arange(3), [5, 7, 9])
+    rows = labels.labelled_draw(y, 2, seed=4)
+    assert np.bincount(y[rows]).tolist() == [2, 2, 2]
+    np.testing.assert_array_equal(rows, labels.labelled_draw(y, 2, seed=4))
+    assert not np.array_equal(rows, labels.labelled_draw(y, 2, seed=5))
+    np.testing.assert_array_equal(labels.labelled_draw(y, None, seed=4), np.arange(len(y)))
+
+
+def test_verdict_names_where_the_lead_changes_hands():
+    def points(means):
+        return [
+            {"k_per_class": k, "n_labels": 10 * (k or 100), "test_mean": m, "test_sd": 0.01}
+            for k, m in zip((1, 10, None), means, strict=True)
+        ]
+
+    summary = {"A": points([0.6, 0.8, 0.9]), "B": points([0.4, 0.805, 0.95])}
+    text = labels.verdict(summary, "A", "B")
+    assert "beats B at k = 1 per class and not at k = 10, all" in text
+    assert "between k = 1 and 10 per class (10 and 100 labels)" in text
+    assert "within one standard deviation of the draws at k = 10)" in text
+    assert labels.verdict(summary, "B", "B").startswith("**B** never beats B")
