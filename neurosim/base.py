@@ -146,6 +146,19 @@ class NeuroClassifier(ClassifierMixin, BaseEstimator):
         """Check ``X`` is a finite, non-empty 2-D numeric array with the fitted feature count."""
         return validate_data(self, X, reset=reset, dtype=(np.float32, np.float64), order="C")
 
+    def _validate_pixels(self, X: Any, *, reset: bool) -> np.ndarray:
+        """:meth:`_validate_X`, and the values must be pixel intensities in [0, 1]."""
+        X = self._validate_X(X, reset=reset)
+        low, high = float(X.min()), float(X.max())
+        if low < 0.0 or high > 1.0:
+            problem = "Negative values in data" if low < 0.0 else "Values above 1 in data"
+            hint = " (divide 0..255 pixels by 255)" if high <= 255.0 and low >= 0.0 else ""
+            raise ValueError(
+                f"{problem}: {type(self).__name__} expects pixel intensities in [0, 1]; got "
+                f"values in [{low:g}, {high:g}]{hint}"
+            )
+        return X
+
     def _encode_labels(self, y: Any, *, reset: bool, classes: Any = None) -> np.ndarray:
         """Map labels to indices 0..n_classes-1, learning ``classes_`` when ``reset``.
 

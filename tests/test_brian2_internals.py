@@ -21,7 +21,7 @@ from neurosim.spiking.brian2_internals import (
     run_binary,
     stop_function,
 )
-from neurosim.spiking.build import build_key, cpu_identity, standalone_build
+from neurosim.spiking.build import build_key, cpu_identity, run_build, standalone_build
 
 devices = importlib.import_module("brian2.devices.device")
 
@@ -178,3 +178,22 @@ def test_build_key_changes_with_the_configuration_and_the_cpu(monkeypatch):
     assert build_key({"n": 1}) == key != build_key({"n": 2})
     monkeypatch.setattr(build, "cpu_identity", lambda: "another CPU")
     assert build_key({"n": 1}) != key
+
+
+def test_run_build_sets_arrays_and_scalars_and_reads_the_results(tiny_build, tmp_path):
+    by_hand = run_tiny(tiny_build, tmp_path, stop_after_ms=10.0, seed=3, offset=5.0)
+    results = run_build(
+        tiny_build,
+        {"tiny.v": np.ones(3)},
+        {"tiny.offset": 5.0, "tiny.stop_after": 10e-3},
+        seed=3,
+    )
+    assert results.keys() == by_hand.keys()
+    for name, values in results.items():
+        np.testing.assert_array_equal(values, by_hand[name])
+
+
+def test_a_wrong_sized_run_time_array_is_an_error_not_a_silent_default(tiny_build):
+    # Brian2 only prints a message for a file of the wrong size and runs on with old values.
+    with pytest.raises(RuntimeError, match="could not read a run-time array"):
+        run_build(tiny_build, {"tiny.v": np.ones(2)}, {}, seed=0)

@@ -186,7 +186,9 @@ def run_binary(
     Raises
     ------
     RuntimeError
-        If the binary fails; the message holds the end of its output.
+        If the binary fails, or could not read a run-time array from its file (Brian2 then
+        only prints a message and runs on with the compiled values); the message holds the
+        end of its output.
     """
     results_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -203,9 +205,15 @@ def run_binary(
         stderr=subprocess.STDOUT,
         check=False,
     )
+    output = completed.stdout.decode(errors="replace")
     if completed.returncode != 0:
-        output = completed.stdout.decode(errors="replace")[-2000:]
         raise RuntimeError(
             f"the compiled simulation in {binary_dir} failed with exit code "
-            f"{completed.returncode}:\n{output}"
+            f"{completed.returncode}:\n{output[-2000:]}"
+        )
+    # Brian2's set_variable_from_file reports a wrong-sized or unreadable file and carries on.
+    if "Error reading '" in output or "Could not read '" in output:
+        raise RuntimeError(
+            f"the compiled simulation in {binary_dir} could not read a run-time array:\n"
+            f"{output[-2000:]}"
         )

@@ -27,14 +27,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import brian2 as b2
+import numpy as np
 import platformdirs
 from brian2.core.variables import Variable
 
 from neurosim.io import atomic_write
 from neurosim.spiking.brian2_internals import (
+    SEED_VARIABLE,
     ResultFile,
     isolated_device,
+    read_result,
     result_file,
+    run_binary,
     seed_from_environment,
 )
 
@@ -44,6 +48,7 @@ __all__ = [
     "StandaloneBuild",
     "build_cache_dir",
     "build_key",
+    "run_build",
     "standalone_build",
 ]
 
@@ -225,3 +230,45 @@ def _compile(build_dir: Path, device: str, construct: Construct) -> None:
         results = {name: asdict(result_file(private, var)) for name, var in variables.items()}
     text = json.dumps(results, indent=1, sort_keys=True).encode()
     atomic_write(build_dir / "manifest.json", lambda handle: handle.write(text))
+
+
+def run_build(
+    build: StandaloneBuild,
+    arrays: Mapping[str, np.ndarray],
+    scalars: Mapping[str, float],
+    *,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Run a compiled build once on run-time data and read its results.
+
+    Parameters
+    ----------
+    build : StandaloneBuild
+        From :func:`standalone_build`.
+    arrays : mapping of str to ndarray
+        Brian2 run-time names (``"group.variable"``, ``"timed_array.values"``) to their full
+        values (written as raw float64 files; each must have the variable's compiled size).
+    scalars : mapping of str to float
+        Names to single values (set on every element).
+    seed : int
+        Seed of the binary's random generator (see
+        :func:`~neurosim.spiking.brian2_internals.seed_from_environment`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The variables named in ``build.results``, by name.
+    """
+    run_dir = Path(tempfile.mkdtemp(prefix="neurosim-run-"))
+    try:
+        args = []
+        for index, (name, values) in enumerate(arrays.items()):
+            path = run_dir / f"array{index}"
+            np.ascontiguousarray(values, dtype=np.float64).tofile(path)
+            args.append(f"{name}={path}")
+        args += [f"{name}={float(value)!r}" for name, value in scalars.items()]
+        results = run_dir / "results"
+        run_binary(build.binary_dir, results, args, environment={SEED_VARIABLE: str(int(seed))})
+        return {name: read_result(results, entry) for name, entry in build.results.items()}
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
