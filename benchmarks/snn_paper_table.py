@@ -4,7 +4,8 @@ Run only after every choice is made on validation (``benchmarks/snn_tune.py``): 
 one script that touches the 10,000 test images. Each seed learns one pass over the
 protocol's 50,000 learning images exactly as in ``snn_tune.py`` (a model it already saved is
 reused, not retrained), names its neurons from the first ``--n-label`` learning images, and
-is scored on the test images; the seeds run in parallel (``--jobs``). Appends one row per
+is scored on the test images, with the paper's vote and with the linear readout fit on the
+same labelling images' spike counts; the seeds run in parallel (``--jobs``). Appends one row per
 seed to ``--out`` and prints mean +- standard deviation and min-max beside the paper's
 figure.
 
@@ -18,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import subprocess
@@ -28,6 +30,7 @@ from machine import describe
 from snn_tune import config_name, learn
 
 from neurosim import load_mnist
+from neurosim.experiment import validation_split
 from neurosim.spiking.params import PAPER_ACCURACY
 from neurosim.sweep import run_sweep
 
@@ -38,6 +41,13 @@ def learn_and_test(config: dict) -> dict:
     X_test, y_test = load_mnist("test")
     activity = model.layer_activity(X_test)
     predictions = model.predict_from_counts(activity["counts"])
+    # The linear readout, fit on the same labelling images' spike counts (re-measured).
+    X, y = load_mnist("train")
+    X_label, y_label = validation_split(X, y)[:2]
+    X_label, y_label = X_label[: config["n_label"]], y_label[: config["n_label"]]
+    linear = copy.deepcopy(model).set_params(readout="linear")
+    linear.fit_readout(model.spike_counts(X_label), y_label)
+    linear_predictions = linear.predict_from_counts(activity["counts"])
     row = {
         "name": config_name(config),
         "neurons": config["neurons"],
@@ -48,6 +58,7 @@ def learn_and_test(config: dict) -> dict:
         "split": f"learn {config['n_learn']} of the 50,000 learning images (validation_split), "
         f"label {config['n_label']} of them; test 10,000",
         "test_accuracy": float(np.mean(predictions == y_test)),
+        "test_accuracy_linear_readout": float(np.mean(linear_predictions == y_test)),
         "spikes_per_example_test": float(activity["counts"].sum(axis=1).mean()),
         "learning_seconds": model.history_[-1]["wall_time"],
         "commit": config["commit"],
@@ -103,14 +114,16 @@ def main() -> None:
     todo = [config for config in configs if config_name(config) not in done]
     for row in run_sweep(learn_and_test, todo, n_jobs=args.jobs):
         done[row["name"]] = row
-    accuracies = 100 * np.array([done[config_name(c)]["test_accuracy"] for c in configs])
     paper = PAPER_ACCURACY.get(args.neurons)
-    print(
-        f"N={args.neurons}, preset {args.preset}, seeds {args.seeds}: "
-        f"{accuracies.mean():.2f} +- {accuracies.std(ddof=1) if len(accuracies) > 1 else 0:.2f} %"
-        f" (min {accuracies.min():.2f}, max {accuracies.max():.2f}; "
-        f"per seed {', '.join(f'{a:.2f}' for a in accuracies)}); paper: {paper} %"
-    )
+    for readout, key in (("vote", "test_accuracy"), ("linear", "test_accuracy_linear_readout")):
+        accuracies = 100 * np.array([done[config_name(c)][key] for c in configs])
+        spread = accuracies.std(ddof=1) if len(accuracies) > 1 else 0.0
+        print(
+            f"N={args.neurons}, preset {args.preset}, {readout} readout, seeds {args.seeds}: "
+            f"{accuracies.mean():.2f} +- {spread:.2f} % (min {accuracies.min():.2f}, max "
+            f"{accuracies.max():.2f}; per seed {', '.join(f'{a:.2f}' for a in accuracies)}); "
+            f"paper: {paper} %"
+        )
 
 
 if __name__ == "__main__":

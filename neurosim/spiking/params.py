@@ -108,7 +108,8 @@ class DiehlCookParams:
     # Which spikes count for an example. False: those of its presentation. True: as the
     # original, from the end of the previous presentation to the end of this one, i.e. the
     # rest period before the example is counted with it (the original reads the spike
-    # counters right after each presentation).
+    # counters right after each presentation). The first example of each chunk of
+    # ``chunk_size`` windows starts from zero (its previous rest is in the previous chunk).
     count_previous_rest: bool = False
 
     def replace(self, **changes) -> DiehlCookParams:
