@@ -18,21 +18,26 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter
 
 from neurosim.spiking.params import PAPER_ACCURACY
 
 if TYPE_CHECKING:
     from neurosim.comparison import FiringStatistics, SummaryRow
+    from neurosim.conversion.engine import Recording
     from neurosim.spiking.network import ActivityRecording
 
 __all__ = [
     "comparison_bars",
     "confusion_matrices",
+    "conversion_curves",
+    "conversion_rasters",
     "firing_statistics",
     "label_efficiency",
     "learning_curves",
     "membrane_traces",
     "optimizer_curves",
+    "rate_code",
     "receptive_fields",
     "robustness_curves",
     "scaling_curves",
@@ -960,5 +965,150 @@ def label_efficiency(
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+# -- the converted network ---------------------------------------------------------------------
+_CONVERSION_AXES = (
+    ("time_ms", "simulated time per image (ms)", "linear"),
+    ("operations", "operations per inference (log scale)", "log"),
+    ("energy_uj", "estimated energy per inference (µJ, log scale)", "log"),
+)
+
+
+def conversion_curves(
+    models: Sequence[Mapping[str, Any]],
+    *,
+    title: str = "Accuracy against time, operations and energy",
+) -> Figure:
+    """Accuracy of each model against simulated time, operations and energy per inference.
+
+    Parameters
+    ----------
+    models : sequence of dict
+        One per model: ``name``, ``accuracy`` (fractions) and, on the same points,
+        ``time_ms``, ``operations`` and ``energy_uj``: lists for a curve (the converted
+        network after each time step), numbers for a point. A model whose ``time_ms`` is
+        ``None`` (the ANN) is a horizontal line in the time panel.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(15, 4.8), layout="constrained")
+    axes = fig.subplots(1, len(_CONVERSION_AXES), sharey=True)
+    colors = _model_colors([m["name"] for m in models])
+    lowest = 100.0
+    for model in models:
+        accuracy = 100 * np.atleast_1d(np.asarray(model["accuracy"], dtype=float))
+        lowest = min(lowest, float(accuracy.max()) if len(accuracy) > 1 else float(accuracy[0]))
+        for ax, (key, _, _) in zip(axes, _CONVERSION_AXES, strict=True):
+            if model[key] is None:
+                ax.axhline(accuracy[-1], color=colors[model["name"]], ls="--", label=model["name"])
+                continue
+            x = np.atleast_1d(np.asarray(model[key], dtype=float))
+            style = "-" if len(x) > 1 else "o"
+            ax.plot(x, accuracy, style, color=colors[model["name"]], label=model["name"])
+    for ax, (_, label, scale) in zip(axes, _CONVERSION_AXES, strict=True):
+        ax.set_xscale(scale)
+        if scale == "log":  # label the decades only: minor labels collide within one
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_ylim(max(0.0, math.floor(lowest / 5) * 5 - 5), 100)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def conversion_rasters(
+    recording: Recording,
+    *,
+    example_labels: Sequence[str],
+    dt_ms: float,
+    title: str = "Spikes of the converted network",
+) -> Figure:
+    """One raster per layer of the converted network, the images one after another in time.
+
+    Parameters
+    ----------
+    recording : neurosim.conversion.engine.Recording
+        From :meth:`neurosim.ConvertedSNN.record_activity`.
+    example_labels : sequence of str
+        A label per image (e.g. its digit).
+    dt_ms : float
+        Duration of a time step.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    layers = list(recording.spikes)
+    n_steps = recording.v.shape[1]
+    fig = Figure(figsize=(12, 2.2 + 2.0 * len(layers)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(layers), 1, sharex=True))
+    for ax, layer in zip(axes, layers, strict=True):
+        steps, image, neuron = recording.spikes[layer]
+        ax.plot((image * n_steps + steps + 1) * dt_ms, neuron, "|", ms=2, color="0.15")
+        ax.set_ylabel(f"{layer}\nneuron")
+        for k, label in enumerate(example_labels):
+            ax.axvline(k * n_steps * dt_ms, color="0.6", lw=0.8)
+            if ax is axes[0]:
+                ax.text(
+                    (k + 0.5) * n_steps * dt_ms,
+                    1.02,
+                    label,
+                    transform=ax.get_xaxis_transform(),
+                    ha="center",
+                )
+    axes[-1].set_xlabel(f"time (ms): {n_steps} steps per image, images one after another")
+    axes[-1].set_xlim(0, len(example_labels) * n_steps * dt_ms)
+    fig.suptitle(title)
+    return fig
+
+
+def rate_code(
+    points: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]],
+    *,
+    title: str = "Firing rate against ReLU activation",
+) -> Figure:
+    """Each converted neuron's firing rate against its unit's activation, one panel per layer.
+
+    Parameters
+    ----------
+    points : dict
+        Series name (e.g. the input coding) -> layer -> ``(activation, rate)``: the normalised
+        ANN activation and the measured rate of each neuron on each image, both in spikes per
+        time step. The dotted line is the rate code's promise, ``min(max(a, 0), 1)``.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    layers = list(dict.fromkeys(layer for series in points.values() for layer in series))
+    fig = Figure(figsize=(4.6 * len(layers), 4.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(layers)))
+    colors = _model_colors(list(points))
+    for ax, layer in zip(axes, layers, strict=True):
+        low, high = 0.0, 1.0
+        for name, series in points.items():
+            if layer not in series:
+                continue
+            activation, rate = (np.asarray(v, dtype=float) for v in series[layer])
+            ax.plot(activation, rate, ".", ms=2, alpha=0.3, color=colors[name], label=name)
+            low, high = min(low, float(activation.min())), max(high, float(activation.max()))
+        line = np.linspace(low, high, 200)
+        ax.plot(line, np.clip(line, 0.0, 1.0), ":", color="0.3", label="min(max(a, 0), 1)")
+        ax.set_title(layer)
+        ax.set_xlabel("ANN activation / layer scale")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("spikes per time step (rate x dt)")
+    axes[0].legend(fontsize=8, markerscale=5)
     fig.suptitle(title)
     return fig

@@ -23,6 +23,7 @@ from neurosim.conversion.engine import (
     simulate,
 )
 from neurosim.conversion.normalization import layer_activations, normalization_scales, normalize
+from neurosim.energy import OperationCount
 from neurosim.io import ModelFileError
 from neurosim.rate import RateMLP
 from neurosim.spiking.evaluation import available_cores
@@ -514,6 +515,61 @@ class ConvertedSNN(NeuroClassifier):
             seed=self._seed(_PHASE_INFERENCE, 0),
         )
         return engine.recording(raw, len(X))
+
+    def operations(self, curve: ScoreCurve, step: int | None = None) -> list[OperationCount]:
+        """Operations of one inference that stops after ``step`` steps, from measured spikes.
+
+        Counted like :func:`neurosim.energy.spiking_operations` counts the STDP network, so the
+        profiles of :mod:`neurosim.energy` price both: with current input the first layer's
+        constant current is one matrix product per image (multiply-accumulates and weight
+        reads, as the MLP's first layer); every spike of a layer is a spike message and adds
+        its weight (read from memory) to each neuron of the next layer (synaptic events);
+        every integrate-and-fire neuron is updated in every step; with Poisson input every
+        input neuron draws in every step. With the membrane readout the output layer does not
+        spike (its spikes are not counted).
+
+        Parameters
+        ----------
+        curve : ScoreCurve
+            From :meth:`score_curve` (mean spikes per image after each step).
+        step : int, optional
+            The step the inference stops after (default: the last one).
+
+        Returns
+        -------
+        list of neurosim.energy.OperationCount
+        """
+        k = len(curve.steps) if step is None else int(step)
+        if not 1 <= k <= len(curve.steps):
+            raise ValueError(f"step must be in 1..{len(curve.steps)}, got {step!r}")
+        sizes = self.layer_sizes_
+        operations = []
+        if self.input_coding == "current":
+            where = f"input current ({sizes[0]} -> {sizes[1]}, once per image)"
+            operations += [
+                OperationCount("multiply-accumulate", where, float(sizes[0] * sizes[1])),
+                OperationCount("weight read", where, float(sizes[0] * sizes[1] + sizes[1])),
+            ]
+        else:
+            operations.append(OperationCount("Poisson draw", "input layer", float(sizes[0] * k)))
+        fan_outs = self._fan_outs(self._engine())
+        for (layer, spikes), fan_out in zip(curve.spikes.items(), fan_outs, strict=True):
+            if layer == "output" and self.output == "membrane":
+                continue
+            count = float(spikes[k - 1])
+            operations.append(OperationCount("spike message", f"{layer} layer", count))
+            if fan_out:
+                where = f"{layer} -> next layer ({int(fan_out)} synapses per spike)"
+                operations += [
+                    OperationCount("synaptic event", where, count * fan_out),
+                    OperationCount("weight read", where, count * fan_out),
+                ]
+        operations.append(
+            OperationCount(
+                "neuron update", "integrate-and-fire neurons, every step", float(sum(sizes[1:]) * k)
+            )
+        )
+        return operations
 
     # -- persistence -------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
