@@ -16,7 +16,9 @@ regularisation choice is made on the validation split (``neurosim.experiment
 accuracies are on the 10,000 test images. Each image is simulated once: the spike counts of
 the learning split are measured once and every draw labels the network from its examples'
 counts (:meth:`neurosim.STDPNetwork.fit_readout` for the vote; the linear readout's functions
-in :mod:`neurosim.spiking.readout` for all of its C at once).
+in :mod:`neurosim.spiking.readout` for all of its C at once). The draws are independent and
+run in parallel (``--backend``, ``--n-jobs``; see :mod:`neurosim.sweep`), each with one BLAS
+thread.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from neurosim.experiment import (
     validation_split,
 )
 from neurosim.spiking.readout import count_features, fit_logistic_path, linear_scores
+from neurosim.sweep import run_sweep
 from studies.common import Study, StudyOutput, dataset_tag, duration, mode_of
 
 logger = logging.getLogger(__name__)
@@ -376,6 +379,11 @@ def run_draw(
     ]
 
 
+def draw_task(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """:func:`run_draw` as a sweep task (largest sets first, as they take longest)."""
+    return run_draw(task["config"], task["splits"], task["features"], task["k"], task["draw"])
+
+
 # -- summary and report ------------------------------------------------------------------------
 def _k_name(k: int | None) -> str:
     return "all" if k is None else str(k)
@@ -405,6 +413,16 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any
             )
         summary[model] = points
     return summary
+
+
+def _log_summary(summary: dict[str, list[dict[str, Any]]]) -> None:
+    """One log line per k: each model's mean test accuracy."""
+    for index, point in enumerate(summary[MODELS[0]]):
+        logger.info(
+            "k = %s per class: %s",
+            _k_name(point["k_per_class"]),
+            ", ".join(f"{m} {100 * summary[m][index]['test_mean']:.1f} %" for m in MODELS),
+        )
 
 
 def verdict(summary: dict[str, list[dict[str, Any]]], first: str, second: str) -> str:
@@ -521,17 +539,24 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         logger.warning("k above %d per class skipped: too few learning images", smallest_class)
     features = spike_features(config, splits, args)
     started = time.perf_counter()
-    records = []
-    for k in ks:
-        for draw in range(1 if k is None else config.n_draws):
-            records += run_draw(config, splits, features, k, draw)
-            logger.info(
-                "k = %s per class, draw %d: %s",
-                _k_name(k),
-                draw + 1,
-                ", ".join(f"{r['model']} {100 * r['test_accuracy']:.1f} %" for r in records[-4:]),
+    tasks = [
+        {"config": config, "splits": splits, "features": features, "k": k, "draw": draw}
+        for k in ks
+        for draw in range(1 if k is None else config.n_draws)
+    ]
+    tasks.sort(key=lambda task: math.inf if task["k"] is None else task["k"], reverse=True)
+    records = sorted(
+        (
+            record
+            for records in run_sweep(
+                draw_task, tasks, backend=args.backend, n_jobs=args.n_jobs, address=args.address
             )
+            for record in records
+        ),
+        key=lambda r: (ks.index(r["k_per_class"]), r["draw"], MODELS.index(r["model"])),
+    )
     summary = summarise(records)
+    _log_summary(summary)
     verdicts = [verdict(summary, a, b) for a in (STDP_LINEAR, STDP_VOTE) for b in (MLP, PIXELS)]
     figure = plots.label_efficiency(
         {
@@ -578,7 +603,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-STUDY = Study("labels", __doc__, run, arguments=_arguments)
+STUDY = Study("labels", __doc__, run, sweep=True, arguments=_arguments)
 main = STUDY.main
 
 if __name__ == "__main__":
