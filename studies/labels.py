@@ -523,7 +523,8 @@ def report_body(
         "",
         *_table(summary),
         "",
-        "Where the features learnt without labels win or lose (mean over the draws):",
+        "Where the features learnt without labels win or lose, and what the linear readout "
+        "adds to the vote (mean over the draws):",
         "",
         *(f"- {line}" for line in verdicts),
     ]
@@ -558,6 +559,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     summary = summarise(records)
     _log_summary(summary)
     verdicts = [verdict(summary, a, b) for a in (STDP_LINEAR, STDP_VOTE) for b in (MLP, PIXELS)]
+    verdicts.append(verdict(summary, STDP_LINEAR, STDP_VOTE))
     figure = plots.label_efficiency(
         {
             model: {

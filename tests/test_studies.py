@@ -137,7 +137,7 @@ def test_label_study_labels_one_network_from_every_draw(workspace):
     chosen = {r["model"]: r["choice"] for r in results["runs"]}
     assert chosen[labels.STDP_LINEAR]["C"] in config.c_grid
     assert chosen[labels.PIXELS]["C"] in config.c_grid
-    assert len(results["verdicts"]) == 4 and set(results["figures"]) == {"label_efficiency"}
+    assert len(results["verdicts"]) == 5 and set(results["figures"]) == {"label_efficiency"}
     # a network trained elsewhere (here: the one just cached) is labelled the same way, and
     # the draws give the same results in one process as in parallel ones
     model = workspace / "cache" / f"{results['snn']['cache_key']}.npz"
