@@ -249,7 +249,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
         root.addHandler(_StderrHandler())
-    for name in ("neurosim", "studies"):
+    # A study run as ``python -m studies.<name>`` logs as "__main__".
+    for name in ("neurosim", "studies", "__main__"):
         logging.getLogger(name).setLevel(level)
 
 
