@@ -54,16 +54,18 @@ MLP_PARAMS = {
 }
 SHOWN_STEPS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100)
 TOLERANCE = 0.002  # the target: within 0.2 points of the ANN
-# Options compared on the validation images (each one run: both readouts come from it).
+# Options compared on the validation images (each one run: both readouts come from it). The
+# default normalisation (90) has the best accuracy averaged over steps 1-100 with both input
+# codings (80: within 0.05 points of it, and 0.05 points lower after 100 steps).
+_PERCENTILES = ("max", 99.99, 99.9, 99.0, 98.0, 95.0, 90.0, 85.0, 80.0, 70.0, 60.0)
 VALIDATION_RUNS = (
-    {"normalization": "max"},
-    {"normalization": 99.0},
-    {"normalization": 99.9},
-    {"normalization": 99.99},
-    {"normalization": 99.9, "reset": "zero"},
-    {"normalization": "max", "input_coding": "poisson", "max_rate": 1000.0},
-    {"normalization": 99.9, "input_coding": "poisson", "max_rate": 1000.0},
-    {"normalization": 99.9, "input_coding": "poisson", "max_rate": 500.0},
+    *({"normalization": n} for n in _PERCENTILES),
+    {"normalization": 90.0, "reset": "zero"},
+    *(
+        {"normalization": n, "input_coding": "poisson", "max_rate": 1000.0}
+        for n in ("max", 99.9, 99.0, 90.0, 80.0)
+    ),
+    {"normalization": 90.0, "input_coding": "poisson", "max_rate": 500.0},
 )
 
 

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 PROFILE = "cpu-45nm"  # one profile prices all three models (the MLP runs on no other)
 TOLERANCE = 0.002  # "close to the ANN": within 0.2 points
+TIE = 0.0005  # validation accuracies closer than 0.05 points (5 of 10,000 images) tie
 CODINGS = ("current", "poisson")
 
 
@@ -90,7 +91,7 @@ PRESETS = {
         "full", None, None, None,
         {"hidden_layer_sizes": (800,), "learning_rate": 2e-3, "lr_schedule": "cosine",
          "dropout": 0.3, "max_iter": 20},
-        10000, ("max", 99.0, 99.9, 99.99), 100, "cpp_standalone", 3, 20, 400, "cpp_standalone",
+        10000, ("max", 99.9, 99.0, 90.0, 80.0), 100, "cpp_standalone", 3, 20, 400, "cpp_standalone",
         10000,
     ),
     # 10,000 learning images (the STDP network and its cache entry are studies.labels'),
@@ -99,7 +100,7 @@ PRESETS = {
         "quick", 10000, 2000, 2000,
         {"hidden_layer_sizes": (256,), "learning_rate": 2e-3, "lr_schedule": "cosine",
          "max_iter": 10},
-        2000, ("max", 99.9), 100, "cpp_standalone", 3, 10, 100, "cpp_standalone", 1000,
+        2000, ("max", 99.9, 90.0), 100, "cpp_standalone", 3, 10, 100, "cpp_standalone", 1000,
     ),
     "tiny": ConvertConfig(
         "tiny", 20, 10, 10, {"hidden_layer_sizes": (8,), "max_iter": 2}, 20, ("max", 99.9),
@@ -133,9 +134,10 @@ def train_mlp(config: ConvertConfig, splits: LabelSplits, args: argparse.Namespa
 def choose_normalization(
     config: ConvertConfig, mlp: RateMLP, X_cal: np.ndarray, splits: LabelSplits, seed: int
 ) -> tuple[Any, list[dict[str, Any]]]:
-    """The normalisation with the best validation accuracy averaged over the time steps
-    (accuracy when stopped at any time; constant current, the default readout); ties go to
-    the one with fewer synaptic events."""
+    """The normalisation with the best validation accuracy averaged over the time steps (the
+    accuracy of an inference stopped at any time; constant current, the default readout).
+    Means within :data:`TIE` of the best tie; of those, the best accuracy after ``n_steps``
+    wins (the library default was chosen so)."""
     rows = []
     ann = mlp.score(splits.X_val, splits.y_val)
     for normalization in config.normalizations:
@@ -153,8 +155,9 @@ def choose_normalization(
         logger.info(
             "validation, normalisation %s: %.2f %%", normalization, 100 * rows[-1]["accuracy"]
         )
-    best = max(rows, key=lambda r: (r["mean_accuracy"], -r["synaptic_events"]))
-    return best["normalization"], rows
+    top = max(r["mean_accuracy"] for r in rows)
+    tied = [r for r in rows if r["mean_accuracy"] >= top - TIE]
+    return max(tied, key=lambda r: r["accuracy"])["normalization"], rows
 
 
 def _convert(config, mlp, X_cal, seed, **options) -> ConvertedSNN:

@@ -109,11 +109,6 @@ class Recording:
     simulation: Simulation
 
 
-def layer_names(n_layers: int) -> list[str]:
-    """Brian2 names of the layers after the input: ``hidden1``, ..., ``output``."""
-    return [f"hidden{k}" for k in range(1, n_layers)] + ["output"]
-
-
 class IFEngine:
     """Builds the converted network once and runs it on chunks of images.
 
@@ -159,8 +154,8 @@ class IFEngine:
 
     @property
     def names(self) -> list[str]:
-        """Names of the layers after the input."""
-        return layer_names(len(self.layer_sizes) - 1)
+        """Brian2 names of the layers after the input: ``hidden1``, ..., ``output``."""
+        return [f"hidden{k}" for k in range(1, len(self.layer_sizes) - 1)] + ["output"]
 
     @property
     def spiking_layers(self) -> list[str]:
@@ -205,12 +200,10 @@ class IFEngine:
         weights (fan_in rows) and biases (one row), for every layer the simulation connects.
         """
         sizes = self.layer_sizes
-        first = 1 if self.input_coding == "current" else 0  # first connection simulated
-        width = sizes[1] if self.input_coding == "current" else sizes[0]
-        shapes = {"inputs": (self.images_per_run, width)}
-        for layer in range(first, len(sizes) - 1):
-            shapes[f"weights{layer + 1}"] = (sizes[layer], sizes[layer + 1])
-        for layer in range(2 if self.input_coding == "current" else 1, len(sizes)):
+        current = self.input_coding == "current"  # then layer 1's input is the table itself
+        shapes = {"inputs": (self.images_per_run, sizes[1] if current else sizes[0])}
+        for layer in range(2 if current else 1, len(sizes)):
+            shapes[f"weights{layer}"] = (sizes[layer - 1], sizes[layer])
             shapes[f"biases{layer}"] = (1, sizes[layer])
         return shapes
 
@@ -450,7 +443,6 @@ class IFEngine:
             if f"weights{layer}" in shapes:
                 scale = 1.0 / float(max_rate * DT) if layer == 1 else 1.0
                 tables[f"weights{layer}"] = weights[layer - 1] * scale
-            if f"biases{layer}" in shapes:
                 tables[f"biases{layer}"] = biases[layer - 1][None, :]
         return tables
 

@@ -38,10 +38,11 @@ RESETS = ("subtract", "zero")
 MIN_CALIBRATION_IMAGES = 100
 #: Calibration images simulated by :meth:`ConvertedSNN.from_mlp` to measure the operations.
 N_OPS_IMAGES = 1000
-# Images per run: copies side by side, windows one after another. Measured on the 784-800-10
-# network (benchmarks/RESULTS.md, "Converted network"): a few copies beat hundreds (the
-# synapses of many copies no longer fit in the caches; spike delivery dominates the time).
-_COPIES, _WINDOWS = 2, 1250
+# Images per run by device: copies side by side x windows one after another. Compiled, on the
+# 784-800-10 network (benchmarks/RESULTS.md, "Converted network"): a few copies beat hundreds
+# (the synapses of many copies no longer fit in the caches; spike delivery dominates the
+# time). Numpy runtime: many copies win (each time step costs Python calls per code object).
+_CHUNKING = {"cpp_standalone": (2, 1250), "runtime": (100, 10)}
 _PHASE_CALIBRATION, _PHASE_INFERENCE = 0, 1
 # Shared by all models in the process: one compiled build (and its private copy) per engine.
 _ENGINES: dict[tuple[str, str], IFEngine] = {}
@@ -109,11 +110,14 @@ class ConvertedSNN(NeuroClassifier):
 
     Parameters
     ----------
-    normalization : "max" or float, default 99.9
+    normalization : "max" or float, default 90.0
         Scale of each layer: its largest activation on the calibration images (Diehl et al.
         2015) or this percentile, in (0, 100], of its nonzero activations (Rueckauer et al.
-        2017; saturates a few outliers, speeds up the rest). Default chosen on the validation
-        split (``benchmarks/convert_accuracy.py --validation``, ``benchmarks/RESULTS.md``).
+        2017: the few larger ones saturate at one spike per step, the rest fire faster, so
+        evidence builds up sooner). Default chosen on the validation split for the
+        784-800-10 MLP, by accuracy averaged over 1-100 steps with both input codings
+        (``benchmarks/convert_accuracy.py --validation``, ``benchmarks/RESULTS.md``); a deeper
+        network may need a higher percentile.
     input_coding : {"current", "poisson"}, default "current"
         The first layer integrates a constant current ``W x + b`` (computed once per image),
         or the pixels fire Poisson spikes (a Bernoulli draw per step) at ``pixel * max_rate``.
@@ -133,9 +137,11 @@ class ConvertedSNN(NeuroClassifier):
         Compiled C++ (needs a compiler; compiled once per architecture, cached) or Brian2's
         numpy runtime (no compiler; slow; for small tests).
     copies : int, optional
-        Networks side by side in one simulation (default 2, measured fastest).
+        Networks side by side in one simulation (default, measured fastest: 2 compiled, 100
+        on the runtime device).
     chunk_windows : int, optional
-        Images each copy shows one after another in one simulation (default 1250).
+        Images each copy shows one after another in one simulation (default: 1250 compiled,
+        10 on the runtime device).
     n_jobs : int, optional
         Simulations run at once (default: every core).
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None
@@ -185,7 +191,7 @@ class ConvertedSNN(NeuroClassifier):
     def __init__(
         self,
         *,
-        normalization: str | float = 99.9,
+        normalization: str | float = 90.0,
         input_coding: str = "current",
         max_rate: float = 1000.0,
         output: str = "membrane",
@@ -251,15 +257,17 @@ class ConvertedSNN(NeuroClassifier):
 
         ``record_images``: a recording engine showing that many images side by side.
         """
+        device = device or self.device
         if record_images is None:
-            copies, windows = self.copies or _COPIES, self.chunk_windows or _WINDOWS
+            copies, windows = _CHUNKING[device]
+            copies, windows = self.copies or copies, self.chunk_windows or windows
         else:
             copies, windows = record_images, 1
         engine = IFEngine(
             self.layer_sizes_,
             input_coding=self.input_coding,
             n_steps=self.n_steps,
-            device=device or self.device,
+            device=device,
             copies=copies,
             windows=windows,
             record=record_images is not None,
