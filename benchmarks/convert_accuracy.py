@@ -142,7 +142,8 @@ def test(args, mlp, X_cal, X_test, y_test) -> dict:
         params = {k: v for k, v in snn.get_params().items() if k not in ("verbose", "n_jobs")}
         print(f"\n{coding} input: {params}")
         print(
-            f"conversion {convert:.0f} s (compilation {snn._engine().compile_seconds:.0f} s, "
+            f"conversion {convert:.0f} s (build {snn._engine().compile_seconds:.0f} s: compiled, "
+            "or taken from the disk cache; "
             f"operations measured on {min(len(X_cal), 1000)} calibration images); scales "
             f"{np.round(snn.scales_, 3).tolist()}"
         )
@@ -150,8 +151,9 @@ def test(args, mlp, X_cal, X_test, y_test) -> dict:
         result = summary(curve, ann)
         print(
             f"after {args.steps} steps: {result['final']:.2%} ({result['gap_points']:+.2f} "
-            f"points vs the ANN); within 0.2 points from step {result['within_0.2_from_step']}, "
-            f"within 0.5 from step {result['within_0.5_from_step']}; best {result['best']:.2%} "
+            f"points vs the ANN); within 0.2 points from step {result['within_0.2_from_step']} "
+            f"on, within 0.5 from step {result['within_0.5_from_step']} on; best "
+            f"{result['best']:.2%} "
             f"at step {result['best_step']}"
         )
         print(

@@ -92,9 +92,14 @@ class ScoreCurve:
         return self.steps * self.dt_s * 1e3
 
     def steps_to_reach(self, accuracy: float) -> int | None:
-        """The first step where the model's readout reaches ``accuracy`` (None: never)."""
-        reached = np.flatnonzero(self.accuracy[self.output] >= accuracy)
-        return int(self.steps[reached[0]]) if len(reached) else None
+        """The first step from which the model's readout stays at or above ``accuracy``.
+
+        ``None`` when it is below ``accuracy`` after the last step.
+        """
+        below = np.flatnonzero(self.accuracy[self.output] < accuracy)
+        if len(below) and below[-1] == len(self.steps) - 1:
+            return None
+        return int(self.steps[below[-1] + 1]) if len(below) else int(self.steps[0])
 
 
 class ConvertedSNN(NeuroClassifier):
