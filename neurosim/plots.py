@@ -971,9 +971,9 @@ def label_efficiency(
 
 # -- the converted network ---------------------------------------------------------------------
 _CONVERSION_AXES = (
-    ("time_ms", "simulated time per image (ms)", "linear"),
-    ("operations", "operations per inference (log scale)", "log"),
-    ("energy_uj", "estimated energy per inference (µJ, log scale)", "log"),
+    ("time_ms", "simulated time per image (ms, log scale)"),
+    ("operations", "operations per inference (log scale)"),
+    ("energy_uj", "estimated energy per inference (µJ, log scale)"),
 )
 
 
@@ -983,6 +983,9 @@ def conversion_curves(
     title: str = "Accuracy against time, operations and energy",
 ) -> Figure:
     """Accuracy of each model against simulated time, operations and energy per inference.
+
+    All three axes are logarithmic, so the first steps of a converted network and a model
+    that decides after hundreds of milliseconds fit on one figure.
 
     Parameters
     ----------
@@ -1004,17 +1007,26 @@ def conversion_curves(
     for model in models:
         accuracy = 100 * np.atleast_1d(np.asarray(model["accuracy"], dtype=float))
         lowest = min(lowest, float(accuracy.max()) if len(accuracy) > 1 else float(accuracy[0]))
-        for ax, (key, _, _) in zip(axes, _CONVERSION_AXES, strict=True):
+        for ax, (key, _) in zip(axes, _CONVERSION_AXES, strict=True):
             if model[key] is None:
                 ax.axhline(accuracy[-1], color=colors[model["name"]], ls="--", label=model["name"])
                 continue
             x = np.atleast_1d(np.asarray(model[key], dtype=float))
-            style = "-" if len(x) > 1 else "o"
-            ax.plot(x, accuracy, style, color=colors[model["name"]], label=model["name"])
-    for ax, (_, label, scale) in zip(axes, _CONVERSION_AXES, strict=True):
-        ax.set_xscale(scale)
-        if scale == "log":  # label the decades only: minor labels collide within one
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            if len(x) > 1:
+                ax.plot(x, accuracy, "-", color=colors[model["name"]], label=model["name"])
+            else:  # a point, drawn above the curves that may pass through it
+                ax.plot(
+                    x,
+                    accuracy,
+                    "*",
+                    ms=12,
+                    zorder=3,
+                    color=colors[model["name"]],
+                    label=model["name"],
+                )
+    for ax, (_, label) in zip(axes, _CONVERSION_AXES, strict=True):
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: minor labels collide
         ax.set_xlabel(label)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("test accuracy (%)")
