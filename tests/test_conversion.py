@@ -129,9 +129,9 @@ def test_constant_current_conversion_agrees_with_the_ann(digits):
 
 def test_poisson_input_is_seeded_and_counts_its_spikes(digits):
     mlp, X, _, X_test, y_test = digits
-    first = convert(mlp, X[:200], input_coding="poisson", random_state=3)
-    again = convert(mlp, X[:200], input_coding="poisson", random_state=3)
-    other = convert(mlp, X[:200], input_coding="poisson", random_state=4)
+    first = convert(mlp, X[:100], input_coding="poisson", random_state=3)
+    again = convert(mlp, X[:100], input_coding="poisson", random_state=3)
+    other = convert(mlp, X[:100], input_coding="poisson", random_state=4)
     curves = [m.score_curve(X_test[:20], y_test[:20]) for m in (first, again, other)]
     assert np.array_equal(curves[0].spikes["input"], curves[1].spikes["input"])
     assert not np.array_equal(curves[0].spikes["input"], curves[2].spikes["input"])

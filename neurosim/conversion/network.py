@@ -41,8 +41,10 @@ N_OPS_IMAGES = 1000
 # Images per run by device: copies side by side x windows one after another. Compiled, on the
 # 784-800-10 network (benchmarks/RESULTS.md, "Converted network"): a few copies beat hundreds
 # (the synapses of many copies no longer fit in the caches; spike delivery dominates the
-# time). Numpy runtime: many copies win (each time step costs Python calls per code object).
-_CHUNKING = {"cpp_standalone": (2, 1250), "runtime": (100, 10)}
+# time). Numpy runtime: tens of copies win (each time step costs Python calls per code object;
+# 20 to 100 copies ran 1,347 small images equally fast, 2 copies 3x slower), and fewer copies
+# waste less on a small set.
+_CHUNKING = {"cpp_standalone": (2, 1250), "runtime": (20, 50)}
 _PHASE_CALIBRATION, _PHASE_INFERENCE = 0, 1
 # Shared by all models in the process: one compiled build (and its private copy) per engine.
 _ENGINES: dict[tuple[str, str], IFEngine] = {}
@@ -142,11 +144,11 @@ class ConvertedSNN(NeuroClassifier):
         Compiled C++ (needs a compiler; compiled once per architecture, cached) or Brian2's
         numpy runtime (no compiler; slow; for small tests).
     copies : int, optional
-        Networks side by side in one simulation (default, measured fastest: 2 compiled, 100
+        Networks side by side in one simulation (default, measured fastest: 2 compiled, 20
         on the runtime device).
     chunk_windows : int, optional
         Images each copy shows one after another in one simulation (default: 1250 compiled,
-        10 on the runtime device).
+        50 on the runtime device).
     n_jobs : int, optional
         Simulations run at once (default: every core).
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None
