@@ -388,7 +388,7 @@ class ConvertedSNN(NeuroClassifier):
         """Multiply-accumulates of the constant input current per image (current coding)."""
         return self.layer_sizes_[0] * self.layer_sizes_[1] if self.input_coding == "current" else 0
 
-    def _fan_outs(self, engine: IFEngine) -> np.ndarray:
+    def _fan_outs(self) -> np.ndarray:
         """Synapses each spike of every counted layer reaches (the output's: none)."""
         sizes = self.layer_sizes_
         first = 0 if self.input_coding == "poisson" else 1
@@ -396,10 +396,9 @@ class ConvertedSNN(NeuroClassifier):
 
     def _measure_operations(self, X: np.ndarray) -> None:
         """Set ``n_ops_per_sample_`` and ``spikes_per_sample_`` from a run on ``X``."""
-        engine = self._engine()
         simulation = self._simulate(X, _PHASE_CALIBRATION, "measuring operations")
         final = simulation.spikes[:, -1, :].mean(axis=0)
-        self.n_ops_per_sample_ = float(final @ self._fan_outs(engine))
+        self.n_ops_per_sample_ = float(final @ self._fan_outs())
         self.spikes_per_sample_ = float(final.sum())
 
     def fit(self, X: Any, y: Any = None) -> ConvertedSNN:
@@ -437,7 +436,9 @@ class ConvertedSNN(NeuroClassifier):
         return simulation
 
     def _checked(self, X: Any) -> np.ndarray:
+        """``X`` validated for a fitted model whose options (set since) are valid."""
         check_is_fitted(self, "weights_")
+        self._check_params()
         return self._validate_pixels(X, reset=False)
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -484,7 +485,7 @@ class ConvertedSNN(NeuroClassifier):
             },
             output=self.output,
             spikes={name: mean_spikes[:, k] for k, name in enumerate(engine.spiking_layers)},
-            synaptic_events=mean_spikes @ self._fan_outs(engine),
+            synaptic_events=mean_spikes @ self._fan_outs(),
             macs=float(self.n_macs_per_sample_),
             n_images=len(X),
         )
@@ -567,7 +568,7 @@ class ConvertedSNN(NeuroClassifier):
             ]
         else:
             operations.append(OperationCount("Poisson draw", "input layer", float(sizes[0] * k)))
-        fan_outs = self._fan_outs(self._engine())
+        fan_outs = self._fan_outs()
         for (layer, spikes), fan_out in zip(curve.spikes.items(), fan_outs, strict=True):
             if layer == "output" and self.output == "membrane":
                 continue
