@@ -266,6 +266,7 @@ def test_prediction_checks_its_input(small):
 
 
 # -- the study ---------------------------------------------------------------------------------
+@pytest.mark.slow  # three models, two compiled builds: minutes on a shared 2-core machine
 def test_conversion_study_puts_three_models_on_the_same_axes(tmp_path):
     import json
 
