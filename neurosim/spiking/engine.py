@@ -22,23 +22,17 @@ groups, connections) is in :mod:`neurosim.spiking.model`.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import brian2 as b2
 import numpy as np
 from brian2.core.variables import Variable
 
 from neurosim.spiking.brian2_internals import (
-    SEED_VARIABLE,
     isolated_device,
-    read_result,
-    run_binary,
     stop_function,
 )
-from neurosim.spiking.build import StandaloneBuild, build_key, standalone_build
+from neurosim.spiking.build import StandaloneBuild, build_key, run_build, standalone_build
 from neurosim.spiking.model import build_layers, namespace
 from neurosim.spiking.params import DiehlCookParams
 
@@ -648,22 +642,9 @@ class STDPEngine:
 
     def _run_standalone(self, arrays, tables, scalars, seed) -> dict[str, np.ndarray]:
         """One run of the compiled binary; returns the raw results by name."""
-        build = self._standalone_build()
-        run_dir = Path(tempfile.mkdtemp(prefix="neurosim-run-"))
-        try:
-            args = []
-            for group, var, key in self._array_targets():
-                np.ascontiguousarray(arrays[key], dtype=np.float64).tofile(run_dir / key)
-                args.append(f"{group}.{var}={run_dir / key}")
-            for name, values in tables.items():
-                values.astype(np.float64).tofile(run_dir / name)
-                args.append(f"{name}.values={run_dir / name}")
-            args += [f"{name}={value!r}" for name, value in scalars.items()]
-            results = run_dir / "results"
-            run_binary(build.binary_dir, results, args, environment={SEED_VARIABLE: str(int(seed))})
-            return {name: read_result(results, entry) for name, entry in build.results.items()}
-        finally:
-            shutil.rmtree(run_dir, ignore_errors=True)
+        named = {f"{group}.{var}": arrays[key] for group, var, key in self._array_targets()}
+        named |= {f"{name}.values": values for name, values in tables.items()}
+        return run_build(self._standalone_build(), named, scalars, seed=seed)
 
     def _collect(self, raw: dict[str, np.ndarray], copy: int, n_valid: int) -> ChunkResult:
         """The windows of one copy in a run's raw results."""

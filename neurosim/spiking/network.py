@@ -367,18 +367,6 @@ class STDPNetwork(NeuroClassifier):
         tags.input_tags.positive_only = True  # inputs are firing rates: pixels in [0, 1]
         return tags
 
-    def _validate_pixels(self, X: Any, *, reset: bool) -> np.ndarray:
-        X = self._validate_X(X, reset=reset)
-        low, high = float(X.min()), float(X.max())
-        if low < 0.0 or high > 1.0:
-            problem = "Negative values in data" if low < 0.0 else "Values above 1 in data"
-            hint = " (divide 0..255 pixels by 255)" if high <= 255.0 and low >= 0.0 else ""
-            raise ValueError(
-                f"{problem}: STDPNetwork expects pixel intensities in [0, 1]; got values in "
-                f"[{low:g}, {high:g}]{hint}"
-            )
-        return X
-
     # -- state -------------------------------------------------------------------------------
     def _initial_state(self) -> dict[str, np.ndarray]:
         p = self.network_params()
