@@ -39,15 +39,19 @@ def cpu_model() -> str:
     )
 
 
-def describe() -> str:
-    """One paragraph naming the machine, the software and the commit."""
-    commit = subprocess.run(
+def commit() -> str:
+    """The short hash of the checked-out commit ("" outside a git work tree)."""
+    return subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
+
+
+def describe() -> str:
+    """One paragraph naming the machine, the software and the commit."""
     return (
         f"CPU {cpu_model()} ({available_cores()} cores usable), {sys.platform}, "
         f"python {platform.python_version()}, brian2 {b2.__version__}, numpy {np.__version__}, "
-        f"commit {commit or 'unknown'}"
+        f"commit {commit() or 'unknown'}"
     )
 
 

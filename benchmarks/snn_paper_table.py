@@ -22,12 +22,11 @@ import argparse
 import copy
 import json
 import logging
-import subprocess
 from pathlib import Path
 
 import numpy as np
-from machine import describe
-from snn_tune import config_name, learn
+from machine import commit, describe
+from snn_tune import config_name, finished_rows, learn
 
 from neurosim import load_mnist
 from neurosim.experiment import validation_split
@@ -89,13 +88,7 @@ def main() -> None:
     logging.basicConfig(format="%(asctime)s %(message)s")
     logging.getLogger("neurosim").setLevel(logging.INFO)
     print(describe())
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = {}
-    if args.out.exists():
-        done = {row["name"]: row for row in map(json.loads, args.out.read_text().splitlines())}
+    done = finished_rows(args.out)
     configs = [
         {
             "neurons": args.neurons,
@@ -106,7 +99,7 @@ def main() -> None:
             "n_label": args.n_label,
             "models": str(args.models),
             "verbose": args.verbose,
-            "commit": commit,
+            "commit": commit(),
             "out": str(args.out),
         }
         for seed in args.seeds

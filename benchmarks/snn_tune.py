@@ -22,11 +22,10 @@ import argparse
 import itertools
 import json
 import logging
-import subprocess
 import time
 from pathlib import Path
 
-from machine import describe
+from machine import commit, describe
 
 from neurosim import STDPNetwork, load_mnist
 from neurosim.experiment import VALIDATION_SEED, validation_split
@@ -110,7 +109,15 @@ def learn_and_validate(config: dict) -> dict:
     return row
 
 
-def configurations(args: argparse.Namespace, commit: str) -> list[dict]:
+def finished_rows(path: Path) -> dict[str, dict]:
+    """The rows already in ``path`` (a JSONL file), by configuration name; creates its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        return {}
+    return {row["name"]: row for row in map(json.loads, path.read_text().splitlines())}
+
+
+def configurations(args: argparse.Namespace, commit_hash: str) -> list[dict]:
     """The grid of the command line, one configuration per combination and seed."""
     grid = []
     for neurons, integration, inhibition, theta_plus, seed in itertools.product(
@@ -137,7 +144,7 @@ def configurations(args: argparse.Namespace, commit: str) -> list[dict]:
                 "n_label": args.n_label,
                 "models": str(args.models),
                 "verbose": args.verbose,
-                "commit": commit,
+                "commit": commit_hash,
                 "out": str(args.out),
             }
         )
@@ -193,14 +200,8 @@ def main() -> None:
     logging.basicConfig(format="%(asctime)s %(message)s")
     logging.getLogger("neurosim").setLevel(logging.INFO)
     print(describe())
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = {}
-    if args.out.exists():
-        done = {row["name"]: row for row in map(json.loads, args.out.read_text().splitlines())}
-    grid = configurations(args, commit)
+    done = finished_rows(args.out)
+    grid = configurations(args, commit())
     todo = [config for config in grid if config_name(config) not in done]
     print(f"{len(grid)} configurations, {len(grid) - len(todo)} already done", flush=True)
     for row in run_sweep(learn_and_validate, todo, n_jobs=args.jobs):
