@@ -41,22 +41,35 @@ def learning_rate(X: np.ndarray, n: int, seed: int) -> tuple[float, STDPNetwork]
     return len(X) / model.history_[-1]["wall_time"], model
 
 
-def unbatched_rate(model: STDPNetwork, X: np.ndarray) -> float:
-    """Examples per second of the learning build run frozen, chunk after chunk."""
+def unbatched_counts(model: STDPNetwork, X: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Spike counts of every row of ``X``: the learning build run frozen, chunk after chunk.
+
+    How every evaluation ran before batched inference; chunk ``k`` draws its Poisson input
+    from seed ``seed * 10**6 + k``.
+    """
     engine = model._engine()
     state, position, counter = model.state_, 0, 0
     intensity = engine.params.intensity_start
-    start = time.perf_counter()
+    counts = np.zeros((len(X), model.n_neurons))
     while position < len(X):
         state, result, _ = engine.run_chunk(
             state,
             X[position : position + engine.chunk_windows],
             intensity=intensity,
             plastic=False,
-            seed=counter,
+            seed=seed * 10**6 + counter,
         )
+        accepted = result.accepted
+        counts[position + result.example[accepted].astype(int)] = result.counts[accepted]
         position += result.n_completed
         intensity, counter = result.next_intensity, counter + 1
+    return counts
+
+
+def unbatched_rate(model: STDPNetwork, X: np.ndarray) -> float:
+    """Examples per second of the learning build run frozen (see :func:`unbatched_counts`)."""
+    start = time.perf_counter()
+    unbatched_counts(model, X)
     return len(X) / (time.perf_counter() - start)
 
 
