@@ -5,7 +5,8 @@ Studies that compare the rate-based MLP with the spiking network call these:
 - :data:`COMPARISON_PRESETS` (:class:`ComparisonConfig`), :func:`comparison_splits`,
   :func:`comparison_models` and :func:`trained_models` give every study the comparison's
   models, trained once and then loaded from the model cache
-  (:func:`neurosim.experiment.fit_or_load`);
+  (:func:`neurosim.experiment.fit_or_load`); :func:`converted_model` converts the MLP into
+  a spiking network (:class:`~neurosim.ConvertedSNN`), a third way to compare;
 - :func:`evaluate` measures accuracy, inference time, activity, and operations and energy on
   every hardware profile that can run the model (:func:`profiles_for`);
 - :func:`summary_row` turns all that into one row of the comparison table;
@@ -29,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from neurosim.energy import PROFILES, EnergyEstimate, SpikingActivity, estimate_model_energy
+from neurosim.conversion import ConvertedSNN
+from neurosim.energy import (
+    PROFILES,
+    ConvertedActivity,
+    EnergyEstimate,
+    SpikingActivity,
+    estimate_model_energy,
+)
 from neurosim.experiment import Dataset, FitResult, Splits, fit_or_load, split_dataset
 from neurosim.rate import RateMLP
 from neurosim.spiking import STDPNetwork
@@ -43,6 +51,7 @@ __all__ = [
     "SummaryRow",
     "comparison_models",
     "comparison_splits",
+    "converted_model",
     "curve_points",
     "evaluate",
     "hidden_activity",
@@ -87,6 +96,10 @@ class ComparisonConfig:
         Test images whose activity is recorded for the raster.
     record_device : str
         Brian2 device of that recording ("runtime": no compilation for a few windows).
+    n_calibration : int
+        Training images the converted MLP is calibrated on (:func:`converted_model`).
+    conversion_device : str
+        Brian2 device of the converted MLP.
     seed : int
     snn_params : dict or None
         Overrides of the network constants (``STDPNetwork(params=...)``).
@@ -108,6 +121,8 @@ class ComparisonConfig:
     mlp_full_epochs: int | None
     record_examples: int
     record_device: str
+    n_calibration: int
+    conversion_device: str
     seed: int = 0
     snn_params: dict | None = None
 
@@ -133,6 +148,8 @@ COMPARISON_PRESETS = {
         mlp_full_epochs=None,
         record_examples=3,
         record_device="runtime",
+        n_calibration=10000,  # as benchmarks/convert_accuracy.py
+        conversion_device="cpp_standalone",
     ),
     # A few minutes on 2 cores: 100 neurons learn from 20,000 images (about two minutes), are
     # named from 10,000 of them and tested on all 10,000 test images (evaluation is batched).
@@ -153,6 +170,8 @@ COMPARISON_PRESETS = {
         mlp_full_epochs=3,
         record_examples=3,
         record_device="runtime",
+        n_calibration=10000,
+        conversion_device="cpp_standalone",
     ),
     # For tests: seconds, no compiler needed.
     "tiny": ComparisonConfig(
@@ -172,6 +191,8 @@ COMPARISON_PRESETS = {
         mlp_full_epochs=None,
         record_examples=2,
         record_device="runtime",
+        n_calibration=10,  # all there are: a CalibrationWarning says that is few
+        conversion_device="runtime",
     ),
 }
 
@@ -293,6 +314,55 @@ def trained_models(
     return trained
 
 
+def converted_model(
+    config: ComparisonConfig, mlp_fit: FitResult, X_train: np.ndarray
+) -> tuple[str, FitResult]:
+    """The comparison's MLP converted into integrate-and-fire neurons.
+
+    :meth:`ConvertedSNN.from_mlp <neurosim.ConvertedSNN.from_mlp>` with the library's default
+    options (chosen on the validation split), calibrated on the first
+    ``config.n_calibration`` training images, never on test images. Not cached: a conversion
+    takes seconds once its engine is built (the build is cached on disk).
+
+    Parameters
+    ----------
+    config : ComparisonConfig
+    mlp_fit : FitResult
+        A fitted ReLU :class:`~neurosim.RateMLP` (e.g. the first of :func:`trained_models`).
+    X_train : ndarray
+        The training images it learnt from.
+
+    Returns
+    -------
+    name : str
+        E.g. "converted SNN 784-256-10".
+    fit : FitResult
+        The converted network; ``n_train``: its calibration images; ``fit_seconds``: the
+        conversion (normalisation and the run that measures its operations, with any build
+        of its engine); ``cached``: whether the MLP came from the cache.
+    """
+    X_calibration = X_train[: config.n_calibration]
+    start = time.perf_counter()
+    snn = ConvertedSNN.from_mlp(
+        mlp_fit.model,
+        X_calibration,
+        device=config.conversion_device,
+        random_state=config.seed,
+        verbose=1,
+    )
+    seconds = time.perf_counter() - start
+    name = f"converted SNN {'-'.join(str(n) for n in snn.layer_sizes_)}"
+    logger.info("%s: converted in %.1f s on %s images", name, seconds, f"{len(X_calibration):,}")
+    fit = FitResult(
+        model=snn,
+        key=f"{mlp_fit.key}-converted",
+        cached=mlp_fit.cached,
+        n_train=len(X_calibration),
+        fit_seconds=seconds,
+    )
+    return name, fit
+
+
 # -- evaluation --------------------------------------------------------------------------------
 def hidden_activity(model: Any, X: np.ndarray) -> float:
     """Mean fraction of a :class:`~neurosim.RateMLP`'s hidden units with a nonzero output.
@@ -307,8 +377,10 @@ def hidden_activity(model: Any, X: np.ndarray) -> float:
 
 def profiles_for(model: Any) -> list[str]:
     """The hardware profiles (:data:`neurosim.energy.PROFILES`) a model is priced on: the
-    spiking network on all of them, the MLP on those that price multiply-accumulates."""
-    spiking = isinstance(model, STDPNetwork)
+    spiking networks on all of them (the converted one's input current on a conventional
+    processor where the chip has no multiply-accumulates), the MLP on those that price
+    multiply-accumulates."""
+    spiking = isinstance(model, STDPNetwork | ConvertedSNN)
     return [
         name
         for name, profile in PROFILES.items()
@@ -332,17 +404,21 @@ class Evaluation:
         Operations and energy per inference on each profile of :func:`profiles_for`
         (see :mod:`neurosim.energy`).
     learning_energy : dict of str to EnergyEstimate
-        Spiking network only: per learning example, on each profile that learns, with the
+        STDP network only: per learning example, on each profile that learns, with the
         test images' activity standing in for the activity while learning.
-    active_fraction : float
-        Spiking network: share of excitatory neurons that fire for an image; MLP: share of
-        nonzero hidden activations.
+    active_fraction : float or None
+        STDP network: share of excitatory neurons that fire for an image; MLP: share of
+        nonzero hidden activations; converted network: None (its engine tallies spikes per
+        layer, not per neuron).
     spikes_per_inference : float or None
-        Excitatory spikes per image in the accepted presentation (spiking network only).
+        STDP network: excitatory spikes per image in the accepted presentation; converted
+        network: spikes per image of its layers after the input (the output's only when it
+        is read out by its spikes).
     counts : ndarray or None
-        Spiking network: excitatory spikes per image and neuron.
-    activity : SpikingActivity or None
-        Spiking network: mean spikes of each layer and windows per image, on the test images.
+        STDP network: excitatory spikes per image and neuron.
+    activity : SpikingActivity or ConvertedActivity or None
+        The spiking networks: mean spikes of each layer per image (and windows, for the
+        STDP network), on the test images.
     """
 
     accuracy: float
@@ -351,24 +427,25 @@ class Evaluation:
     predict_seconds: float
     seconds_per_image: float
     energy: dict[str, EnergyEstimate]
-    active_fraction: float
+    active_fraction: float | None
     learning_energy: dict[str, EnergyEstimate] = field(default_factory=dict)
     spikes_per_inference: float | None = None
     counts: np.ndarray | None = None
-    activity: SpikingActivity | None = None
+    activity: SpikingActivity | ConvertedActivity | None = None
 
 
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
     """Test a fitted model.
 
-    The spiking network simulates the test images once: its spikes give the predictions
-    (:meth:`~neurosim.STDPNetwork.predict_from_counts`), the activity figures and the
-    operation counts its energy is estimated from.
+    The spiking networks simulate the test images once: their spikes give the predictions
+    (:meth:`~neurosim.STDPNetwork.predict_from_counts`; the converted network's
+    :meth:`~neurosim.ConvertedSNN.score_curve`), the activity figures and the operation
+    counts their energy is estimated from.
 
     Parameters
     ----------
-    model : RateMLP or STDPNetwork
-        Fitted.
+    model : RateMLP, STDPNetwork or ConvertedSNN
+        Fitted (a ConvertedSNN: converted).
     X, y : ndarray
         Test images and labels.
 
@@ -386,6 +463,13 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
         spikes = float(counts.sum(axis=1).mean())
         active = float((counts > 0).mean())
         activity = SpikingActivity.from_layer_activity(model, layers)
+    elif isinstance(model, ConvertedSNN):
+        curve = model.score_curve(X, y)
+        y_pred = curve.y_pred
+        seconds = time.perf_counter() - start
+        activity = ConvertedActivity.from_score_curve(model, curve)
+        spikes = sum(n for layer, n in activity.spikes.items() if layer != "input")
+        active = None
     else:
         y_pred = model.predict(X)
         seconds = time.perf_counter() - start
@@ -401,7 +485,7 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> Evaluation:
         learning_energy={
             name: estimate_model_energy(model, name, activity=activity, learning=True)
             for name in profiles
-            if activity is not None and PROFILES[name].learning
+            if isinstance(model, STDPNetwork) and PROFILES[name].learning
         },
         active_fraction=active,
         spikes_per_inference=spikes,
@@ -433,34 +517,43 @@ class SummaryRow:
     n_test, n_train : int
     train_seconds : float
         Wall time of ``fit`` (for the spiking network including its labelling and
-        validation passes).
+        validation passes; for the converted network, its MLP's plus the conversion).
     learning_seconds : float or None
-        Time of the learning itself, from ``history_``.
+        Time of the learning itself, from ``history_`` (the converted network: its MLP's).
     compile_seconds : float or None
         One-off build of the spiking network's compiled engine.
     examples_seen : int or None
-        Training presentations (epochs times images for the MLP).
+        Training presentations (epochs times images for the MLP and the MLP a network was
+        converted from).
     inference_ms_per_image : float
         Wall time of a prediction on this machine (batched).
     ops_per_inference : float
-        The model's headline operations: multiply-accumulates (MLP) or synaptic events of all
-        pathways (spiking network, measured on the test images).
+        The model's headline operations, the sum of ``operations``.
+    operations : dict of str to float
+        Them by kind: multiply-accumulates (MLP), synaptic events of all pathways (spiking
+        networks, measured on the test images), or both (the converted network's input
+        current and its spikes).
     op_kind : str
-        What one of them is ("multiply-accumulate" or "synaptic event").
+        The model's own kind of operation ("multiply-accumulate" or "synaptic event").
     energy_j : dict of str to float
         Estimated energy per inference on each hardware profile it is priced on (joules).
     decision_latency_s : float or None
-        Spiking network: simulated time to its decision (its presentation, after any
-        rejected windows); the MLP decides in one forward pass.
+        Spiking networks: simulated time to the decision (the STDP network's presentation,
+        after any rejected windows; the converted network's time steps); the MLP decides in
+        one forward pass.
     spikes_per_inference : float or None
-        Spiking network only.
-    active_fraction : float
+        Spiking networks only (see :attr:`Evaluation.spikes_per_inference`).
+    active_fraction : float or None
         See :attr:`Evaluation.active_fraction`.
     labels_for_learning : str
         How the labels were used, in words.
     uses_labels_for_learning : bool
     cached : bool
         Loaded from the cache (its times are those of the run that trained it).
+    conversion_seconds : float or None
+        Converted network: the conversion's share of ``train_seconds``.
+    n_calibration : int or None
+        Converted network: the training images it was calibrated on (without labels).
     """
 
     model: str
@@ -474,17 +567,22 @@ class SummaryRow:
     examples_seen: int | None
     inference_ms_per_image: float
     ops_per_inference: float
+    operations: dict[str, float]
     op_kind: str
     energy_j: dict[str, float]
     decision_latency_s: float | None
     spikes_per_inference: float | None
-    active_fraction: float
+    active_fraction: float | None
     labels_for_learning: str
     uses_labels_for_learning: bool
     cached: bool
+    conversion_seconds: float | None = None
+    n_calibration: int | None = None
 
 
-def summary_row(name: str, fit: FitResult, evaluation: Evaluation) -> SummaryRow:
+def summary_row(
+    name: str, fit: FitResult, evaluation: Evaluation, *, source: FitResult | None = None
+) -> SummaryRow:
     """One row of the comparison table.
 
     Parameters
@@ -494,29 +592,62 @@ def summary_row(name: str, fit: FitResult, evaluation: Evaluation) -> SummaryRow
     fit : FitResult
     evaluation : Evaluation
         From :func:`evaluate`.
+    source : FitResult, optional
+        Required for a converted network (see :func:`converted_model`): the fit of the MLP
+        it was converted from, whose training is its training.
 
     Returns
     -------
     SummaryRow
+
+    Raises
+    ------
+    ValueError
+        A converted network without its ``source``, or a ``source`` for another model.
     """
     model = fit.model
-    history = model.history_
-    n_train = fit.n_train
+    converted = isinstance(model, ConvertedSNN)
+    if converted != (source is not None):
+        raise ValueError(
+            "source (the fit of the MLP a ConvertedSNN was converted from) is required for a "
+            f"ConvertedSNN and only for it; got {type(model).__name__} with source="
+            f"{None if source is None else type(source.model).__name__}"
+        )
+    trained = source or fit  # whose training the row reports
+    history = trained.model.history_
+    n_train = trained.n_train
     supervised = bool(model.uses_labels_for_learning)
     n_label = getattr(model, "n_label", None)
     n_labelled = n_train if n_label is None else min(int(n_label), n_train)
+    if converted:
+        labels = (
+            f"all {n_train:,} (backpropagation, in the MLP it was converted from); "
+            f"{fit.n_train:,} training images without labels calibrate the conversion"
+        )
+    elif supervised:
+        labels = f"all {n_train:,} (backpropagation)"
+    else:
+        labels = f"none (STDP); {n_labelled:,} used after learning to name neurons"
+    cpu = evaluation.energy["cpu-45nm"]
+    counted = {line.kind for line in cpu.lines}
+    operations = {
+        kind: cpu.count(kind)
+        for kind in ("multiply-accumulate", "synaptic event")
+        if kind in counted
+    }
     return SummaryRow(
         model=name,
         estimator=type(model).__name__,
         accuracy=evaluation.accuracy,
         n_test=evaluation.n_test,
-        train_seconds=fit.fit_seconds,
+        train_seconds=trained.fit_seconds + (fit.fit_seconds if converted else 0.0),
         learning_seconds=float(history[-1]["wall_time"]) if history else None,
         compile_seconds=fit.compile_seconds,
         n_train=n_train,
         examples_seen=int(history[-1]["examples_seen"]) if history else None,
         inference_ms_per_image=1e3 * evaluation.seconds_per_image,
-        ops_per_inference=evaluation.energy["cpu-45nm"].count(model.op_kind),
+        ops_per_inference=sum(operations.values()),
+        operations=operations,
         op_kind=model.op_kind,
         energy_j={name: estimate.energy_j for name, estimate in evaluation.energy.items()},
         decision_latency_s=(
@@ -524,13 +655,11 @@ def summary_row(name: str, fit: FitResult, evaluation: Evaluation) -> SummaryRow
         ),
         spikes_per_inference=evaluation.spikes_per_inference,
         active_fraction=evaluation.active_fraction,
-        labels_for_learning=(
-            f"all {n_train:,} (backpropagation)"
-            if supervised
-            else f"none (STDP); {n_labelled:,} used after learning to name neurons"
-        ),
+        labels_for_learning=labels,
         uses_labels_for_learning=supervised,
-        cached=fit.cached,
+        cached=trained.cached,
+        conversion_seconds=fit.fit_seconds if converted else None,
+        n_calibration=fit.n_train if converted else None,
     )
 
 

@@ -13,10 +13,17 @@ The two models do different kinds of work, and a fair account counts all of it:
   500 ms window, the rest included (a **neuron update**), and every input neuron draws a
   random number in every step of the presentation (a **Poisson draw**). While learning, STDP
   changes weights on every input and excitatory spike, decays its traces every step, and the
-  weights are normalised before every window.
+  weights are normalised before every window;
+- the converted network (:class:`~neurosim.ConvertedSNN`) computes its constant input current
+  ``W x + b`` once per image (multiply-accumulates and weight reads, as the MLP's first layer;
+  with Poisson input each pixel draws every step instead); then every spike is a spike
+  message and a synaptic event (with its weight read) at each neuron of the next layer, and
+  every integrate-and-fire neuron is advanced every 1 ms step (an **integrate-and-fire
+  update**, simpler than the STDP network's conductance-based neuron update).
 
 Counting holds no hardware: :func:`mlp_operations`, :func:`spiking_operations` (from a
-:class:`SpikingActivity`, the spikes each layer fired, measured on the fitted model) and
+:class:`SpikingActivity`, the spikes each layer fired, measured on the fitted model),
+:func:`converted_operations` (from a :class:`ConvertedActivity`, measured likewise) and
 :func:`operation_counts` for a fitted model. Pricing: a :class:`HardwareProfile` charges each
 kind of operation (:data:`OPERATION_KINDS`) with a cited figure, or says why it does not
 charge it; :data:`PROFILES` holds "cpu-45nm", "loihi" and "truenorth".
@@ -25,21 +32,24 @@ charge it; :data:`PROFILES` holds "cpu-45nm", "loihi" and "truenorth".
 How the spiking network runs is part of each profile, and stated with it: on "cpu-45nm" it is
 *simulated clock-driven* (every neuron updated every step, as Brian2 does); on "loihi" and
 "truenorth" it runs *event-driven* (synaptic work only when a spike arrives), with neuron
-updates charged as each chip charges them. Every figure is an estimate of the work the model
-does under stated assumptions, not a measurement of any machine: static power, control and
-any data movement a profile does not name are left out.
+updates charged as each chip charges them. The converted network's input current is a dense
+matrix product: a profile without a figure for multiply-accumulates (the chips) leaves it to a
+conventional processor, priced as on "cpu-45nm" and marked so in its lines. Every figure is
+an estimate of the work the model does under stated assumptions, not a measurement of any
+machine: static power, control and any data movement a profile does not name are left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from neurosim.conversion import ConvertedSNN, ScoreCurve
 from neurosim.rate import RateMLP
 from neurosim.spiking import STDPNetwork
 
@@ -54,12 +64,14 @@ __all__ = [
     "OPERATION_KINDS",
     "PROFILES",
     "SRAM_READ_PJ",
+    "ConvertedActivity",
     "CostLine",
     "EnergyEstimate",
     "EnergyFigure",
     "HardwareProfile",
     "OperationCount",
     "SpikingActivity",
+    "converted_operations",
     "estimate_model_energy",
     "mlp_operations",
     "operation_counts",
@@ -99,12 +111,19 @@ MEROLLA_2014 = (
 
 #: The kinds of operation that are counted, and what one of each is.
 OPERATION_KINDS = {
-    "multiply-accumulate": "a weight times an input, added to a unit's sum (MLP)",
+    "multiply-accumulate": (
+        "a weight times an input, added to a unit's sum (MLP; the converted network's input "
+        "current)"
+    ),
     "weight read": "one 32-bit weight (or bias) read from memory",
     "bias and activation": "a unit's bias added and its activation function applied (MLP)",
     "synaptic event": "a spike adds a synapse's weight to its target's conductance",
     "spike message": "a spike delivered from its neuron to the synapses it drives",
     "neuron update": "one neuron's state advanced by one time step",
+    "integrate-and-fire update": (
+        "one non-leaky integrate-and-fire neuron advanced by one time step: its constant input "
+        "current added and its threshold tested (converted network)"
+    ),
     "Poisson draw": "an input neuron draws a random number to decide whether it spikes",
     "synaptic weight update": "STDP changes one weight (learning)",
     "trace update": "an STDP trace or adaptive threshold decays or is set (learning)",
@@ -315,6 +334,152 @@ def spiking_operations(
     return operations
 
 
+@dataclass(frozen=True)
+class ConvertedActivity:
+    """What a converted network did per image, on average, in an inference of ``steps`` steps.
+
+    Build it from a :meth:`~neurosim.ConvertedSNN.score_curve` with :meth:`from_score_curve`,
+    or by hand for a what-if.
+
+    Attributes
+    ----------
+    layer_sizes : tuple of int
+        Units per layer, input first.
+    input_coding : {"current", "poisson"}
+        Constant input current, or Poisson spikes of the pixels.
+    steps : int
+        Time steps of the inference.
+    dt_s : float
+        Time step, seconds.
+    spikes : dict of str to float
+        Spikes per image over the ``steps`` of each layer whose spikes are sent: the input
+        (Poisson coding only), the hidden layers and the output (only when it is read out
+        by its spikes; the membrane readout does not use them).
+    fan_outs : dict of str to int
+        For the same layers: the synapses each spike reaches (0 for the output).
+    """
+
+    layer_sizes: tuple[int, ...]
+    input_coding: str
+    steps: int
+    dt_s: float
+    spikes: Mapping[str, float]
+    fan_outs: Mapping[str, int]
+
+    def __post_init__(self) -> None:
+        if self.input_coding not in ("current", "poisson"):
+            raise ValueError(
+                f"input_coding must be 'current' or 'poisson', got {self.input_coding!r}"
+            )
+        if len(self.layer_sizes) < 2 or self.steps < 1:
+            raise ValueError(
+                f"need >= 2 layers and >= 1 step, got {self.layer_sizes} and {self.steps}"
+            )
+        if set(self.spikes) != set(self.fan_outs) or not all(
+            s >= 0
+            for s in self.spikes.values()  # also rejects NaN
+        ):
+            raise ValueError(
+                f"spikes must be >= 0 and name the layers of fan_outs, got {dict(self.spikes)} "
+                f"and {dict(self.fan_outs)}"
+            )
+
+    @classmethod
+    def from_score_curve(
+        cls, model: ConvertedSNN, curve: ScoreCurve, step: int | None = None
+    ) -> ConvertedActivity:
+        """The activity of an inference that stops after ``step`` steps (default: the last),
+        from ``curve = model.score_curve(X, y)``."""
+        k = len(curve.steps) if step is None else int(step)
+        if not 1 <= k <= len(curve.steps):
+            raise ValueError(f"step must be in 1..{len(curve.steps)}, got {step!r}")
+        layers = zip(curve.spikes.items(), model.fan_outs(), strict=True)
+        sent = [
+            (layer, float(spikes[k - 1]), int(fan_out))
+            for (layer, spikes), fan_out in layers
+            if not (layer == "output" and curve.output == "membrane")
+        ]
+        return cls(
+            layer_sizes=tuple(int(n) for n in model.layer_sizes_),
+            input_coding=model.input_coding,
+            steps=k,
+            dt_s=curve.dt_s,
+            spikes={layer: spikes for layer, spikes, _ in sent},
+            fan_outs={layer: fan_out for layer, _, fan_out in sent},
+        )
+
+    @property
+    def decision_latency_s(self) -> float:
+        """Simulated time from an image's first input to its decision: all its steps."""
+        return self.steps * self.dt_s
+
+
+def _input_current_operations(activity: ConvertedActivity) -> list[OperationCount]:
+    """The constant input current ``W x + b`` of a current-coded network, once per image."""
+    if activity.input_coding != "current":
+        return []
+    n_in, n_out = activity.layer_sizes[:2]
+    where = f"input current ({n_in} -> {n_out}, once per image)"
+    return [
+        OperationCount("multiply-accumulate", where, float(n_in * n_out)),
+        OperationCount("weight read", where, float(n_in * n_out + n_out)),
+    ]
+
+
+def _integrate_and_fire_operations(activity: ConvertedActivity) -> list[OperationCount]:
+    """The spiking part of a converted network: draws, spikes, synaptic events, updates."""
+    a = activity
+    operations = []
+    if a.input_coding == "poisson":
+        operations.append(
+            OperationCount("Poisson draw", "input layer", float(a.layer_sizes[0] * a.steps))
+        )
+    for layer, spikes in a.spikes.items():
+        operations.append(OperationCount("spike message", f"{layer} layer", spikes))
+        fan_out = a.fan_outs[layer]
+        if fan_out:
+            where = f"{layer} -> next layer ({fan_out} synapses per spike)"
+            operations += [
+                OperationCount("synaptic event", where, spikes * fan_out),
+                OperationCount("weight read", where, spikes * fan_out),
+            ]
+    operations.append(
+        OperationCount(
+            "integrate-and-fire update",
+            "hidden and output neurons, every step",
+            float(sum(a.layer_sizes[1:]) * a.steps),
+        )
+    )
+    return operations
+
+
+def converted_operations(activity: ConvertedActivity) -> list[OperationCount]:
+    """Operations of one inference of a converted network, from its measured spikes.
+
+    With current input the first layer's constant current is one matrix product per image
+    (multiply-accumulates and weight reads, as the MLP's first layer); with Poisson input
+    every pixel draws in every step. Every spike of a layer is a spike message and adds its
+    weight (read from memory) to each of the ``fan_outs`` neurons it reaches (synaptic
+    events); every hidden and output neuron is updated in every step.
+
+    Parameters
+    ----------
+    activity : ConvertedActivity
+
+    Returns
+    -------
+    list of OperationCount
+
+    Examples
+    --------
+    >>> a = ConvertedActivity((4, 3, 2), "current", 10, 1e-3, {"hidden1": 6.0}, {"hidden1": 2})
+    >>> [(op.kind, op.count) for op in converted_operations(a)]  # doctest: +NORMALIZE_WHITESPACE
+    [('multiply-accumulate', 12.0), ('weight read', 15.0), ('spike message', 6.0),
+     ('synaptic event', 12.0), ('weight read', 12.0), ('integrate-and-fire update', 50.0)]
+    """
+    return [*_input_current_operations(activity), *_integrate_and_fire_operations(activity)]
+
+
 def operation_counts(
     model: Any, activity: SpikingActivity | None = None, *, learning: bool = False
 ) -> list[OperationCount]:
@@ -322,13 +487,15 @@ def operation_counts(
 
     Parameters
     ----------
-    model : RateMLP or STDPNetwork
-        Fitted.
-    activity : SpikingActivity, optional
-        Required for an ``STDPNetwork``: its measured spikes per example, e.g.
-        ``SpikingActivity.measure(model, X)``. Not used by the MLP.
+    model : RateMLP, STDPNetwork or ConvertedSNN
+        Fitted (a ConvertedSNN: converted).
+    activity : SpikingActivity or ConvertedActivity, optional
+        Required for the spiking models: their measured spikes per example, e.g.
+        ``SpikingActivity.measure(model, X)`` for an ``STDPNetwork``,
+        ``ConvertedActivity.from_score_curve(model, model.score_curve(X, y))`` for a
+        ``ConvertedSNN``. Not used by the MLP.
     learning : bool, default False
-        Count a learning example (spiking network only).
+        Count a learning example (STDP network only).
 
     Returns
     -------
@@ -339,13 +506,14 @@ def operation_counts(
     TypeError
         For a model without a cost model.
     ValueError
-        When the activity is missing, belongs to another network size, or is given to an MLP.
+        When the activity is missing, belongs to another network size, or is given to an MLP;
+        when a learning example is asked of a model that does not learn.
     """
     if isinstance(model, RateMLP):
         if activity is not None or learning:
             raise ValueError(
                 "RateMLP: its operations follow from its layer sizes alone (no activity), and "
-                "learning costs are modelled for the spiking network only"
+                "learning costs are modelled for the STDP spiking network only"
             )
         coefs = model.coefs_  # NotFittedError (a ValueError) when not fitted
         return mlp_operations([coefs[0].shape[0], *(c.shape[1] for c in coefs)])
@@ -364,10 +532,33 @@ def operation_counts(
                 f"{model.n_neurons}"
             )
         return spiking_operations(activity, learning=learning)
+    if isinstance(model, ConvertedSNN):
+        return converted_operations(_converted_activity(model, activity, learning))
     raise TypeError(
         f"no cost model for {type(model).__name__}: operation counts and energy are defined "
-        "for RateMLP and STDPNetwork"
+        "for RateMLP, STDPNetwork and ConvertedSNN"
     )
+
+
+def _converted_activity(model: ConvertedSNN, activity: Any, learning: bool) -> ConvertedActivity:
+    """``activity``, checked against the fitted converted network it should describe."""
+    check_is_fitted(model, "weights_")
+    if learning:
+        raise ValueError(
+            "a ConvertedSNN does not learn (its weights are its source MLP's): price inference"
+        )
+    if not isinstance(activity, ConvertedActivity):
+        raise ValueError(
+            "a ConvertedSNN's operations depend on its spikes: pass "
+            "activity=ConvertedActivity.from_score_curve(model, model.score_curve(X, y))"
+        )
+    described = (tuple(activity.layer_sizes), activity.input_coding)
+    if described != (tuple(model.layer_sizes_), model.input_coding):
+        raise ValueError(
+            f"the activity is of a network with layers {described[0]} and {described[1]} "
+            f"input, the model has {tuple(model.layer_sizes_)} and {model.input_coding} input"
+        )
+    return activity
 
 
 # -- pricing -----------------------------------------------------------------------------------
@@ -595,6 +786,15 @@ PROFILES: dict[str, HardwareProfile] = {
                 mults=5,
                 sram=8,
             ),
+            "integrate-and-fire update": _cpu(
+                "step of a non-leaky integrate-and-fire neuron (the converted network's, "
+                "threshold 1, no refractory period): v and its constant input current per "
+                "step (bias, or W x + b) read, added, the threshold tested, v written; "
+                "synaptic input arrives as synaptic events. The reset at a spike (one "
+                "subtraction) is left out",
+                adds=2,
+                sram=3,
+            ),
             "Poisson draw": _cpu(
                 "a xorshift random number, compared with the pixel's rate x dt, read from "
                 "memory (the compiled engine skips blank pixels, which would save ~80 % of "
@@ -653,6 +853,15 @@ PROFILES: dict[str, HardwareProfile] = {
                 "(the conductances and membrane keep decaying); the inactive figure, 52 pJ, "
                 "is the floor (36 % less)",
             ),
+            "integrate-and-fire update": EnergyFigure(
+                81.0,
+                DAVIES_2018,
+                "energy per neuron update, active: the table prices one compartment update, "
+                "whatever its decay, and a compartment without current and voltage decay is "
+                "a non-leaky integrate-and-fire neuron; charged to every neuron in every step "
+                "(its constant input current drives it); the inactive figure, 52 pJ, is the "
+                "floor",
+            ),
             "Poisson draw": EnergyFigure(
                 None,
                 DAVIES_2018,
@@ -705,7 +914,12 @@ PROFILES: dict[str, HardwareProfile] = {
                     MEROLLA_2014,
                     _NOT_ON_CHIP + "included in the all-in 26 pJ per synaptic event",
                 )
-                for kind in ("weight read", "spike message", "neuron update")
+                for kind in (
+                    "weight read",
+                    "spike message",
+                    "neuron update",
+                    "integrate-and-fire update",
+                )
             },
             "Poisson draw": EnergyFigure(
                 None, MEROLLA_2014, _NOT_ON_CHIP + "the input spikes arrive from off the chip"
@@ -720,22 +934,25 @@ def estimate_model_energy(
     model: Any,
     profile: str = "cpu-45nm",
     *,
-    activity: SpikingActivity | None = None,
+    activity: SpikingActivity | ConvertedActivity | None = None,
     learning: bool = False,
 ) -> EnergyEstimate:
     """Energy of one inference of a fitted model on a hardware profile, with its breakdown.
 
     Parameters
     ----------
-    model : RateMLP or STDPNetwork
-        Fitted.
+    model : RateMLP, STDPNetwork or ConvertedSNN
+        Fitted (a ConvertedSNN: converted).
     profile : {"cpu-45nm", "loihi", "truenorth"}, default "cpu-45nm"
-        See :data:`PROFILES`. The MLP runs on "cpu-45nm" only.
-    activity : SpikingActivity, optional
-        Required for an ``STDPNetwork``: its measured spikes, e.g.
-        ``SpikingActivity.measure(model, X)``.
+        See :data:`PROFILES`. The MLP runs on "cpu-45nm" only; a ConvertedSNN's input current
+        (constant-current coding) is computed, on a profile without a figure for
+        multiply-accumulates, by a conventional processor priced as on "cpu-45nm".
+    activity : SpikingActivity or ConvertedActivity, optional
+        Required for the spiking models: their measured spikes, e.g.
+        ``SpikingActivity.measure(model, X)`` or
+        ``ConvertedActivity.from_score_curve(model, model.score_curve(X, y))``.
     learning : bool, default False
-        Price a learning example instead (spiking network, on a profile that learns).
+        Price a learning example instead (STDP network, on a profile that learns).
 
     Returns
     -------
@@ -764,10 +981,35 @@ def estimate_model_energy(
     if learning and not hardware.learning:
         raise ValueError(f"profile {profile!r} ({hardware.title}) does not learn on the chip")
     operations = operation_counts(model, activity, learning=learning)
-    spiking = isinstance(model, STDPNetwork)
-    return hardware.charge(
-        operations,
-        estimator=type(model).__name__,
-        execution=hardware.mode if spiking else "dense",
-        phase="learning" if learning else "inference",
+    phase = "learning" if learning else "inference"
+    estimator = type(model).__name__
+    if isinstance(model, RateMLP):
+        return hardware.charge(operations, estimator=estimator, execution="dense", phase=phase)
+    if isinstance(model, STDPNetwork) or "multiply-accumulate" in hardware.figures:
+        return hardware.charge(
+            operations, estimator=estimator, execution=hardware.mode, phase=phase
+        )
+    return _priced_with_host(hardware, activity, estimator=estimator, phase=phase)
+
+
+_HOST = "cpu-45nm"
+_HOST_NOTE = "computed off the chip, by a conventional processor priced as on cpu-45nm: "
+
+
+def _priced_with_host(
+    hardware: HardwareProfile, activity: ConvertedActivity, *, estimator: str, phase: str
+) -> EnergyEstimate:
+    """A converted network on a chip: its dense input current on the host ("cpu-45nm"),
+    its spiking part on the chip; the host's lines say so in their note."""
+    on_host = PROFILES[_HOST].charge(
+        _input_current_operations(activity), estimator=estimator, execution="dense", phase=phase
     )
+    on_chip = hardware.charge(
+        _integrate_and_fire_operations(activity),
+        estimator=estimator,
+        execution=hardware.mode,
+        phase=phase,
+    )
+    host_lines = tuple(replace(line, note=_HOST_NOTE + line.note) for line in on_host.lines)
+    execution = hardware.mode + (f"; input current on the host ({_HOST})" if host_lines else "")
+    return EnergyEstimate(estimator, hardware.name, execution, phase, host_lines + on_chip.lines)

@@ -517,7 +517,7 @@ def _si(value: float) -> str:
 _BAR_METRICS = (
     ("accuracy", "test accuracy (%)", 100.0, "{:.1f}".format),
     ("train_seconds", "training wall time (s)", 1.0, _si),
-    ("ops_per_inference", "operations per inference\n(MACs or synaptic events)", 1.0, _si),
+    ("ops_per_inference", "operations per inference\n(MACs and synaptic events)", 1.0, _si),
 )
 
 
@@ -560,7 +560,14 @@ def _energy_panels(
     keys = list(energy)
     totals = np.array([sum(energy[key].values()) for key in keys])
     _value_bars(total_ax, totals * 1e6, [colors[model] for model, _ in keys], _si)
-    total_ax.set_xticks(np.arange(len(keys)), [profile for _, profile in keys], fontsize=8)
+    total_ax.set_xticks(
+        np.arange(len(keys)),
+        [profile for _, profile in keys],
+        fontsize=8,
+        rotation=40,
+        ha="right",
+        rotation_mode="anchor",
+    )
     log = " (log scale)" if total_ax.get_yscale() == "log" else ""
     total_ax.set_ylabel(f"energy per inference (µJ){log}")
     total_ax.set_title("estimated energy per inference, by hardware profile", fontsize=10)

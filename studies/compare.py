@@ -1,7 +1,9 @@
 """Compare the rate-based MLP and the spiking STDP network under one configuration.
 
-Trains both models on the same data, tests them on the same images and writes a folder with
-``results.json``, six kinds of PNG figures and a ``report.md`` that embeds them::
+Trains both models on the same data, converts the MLP into a spiking network of
+integrate-and-fire neurons (a third row: the same weights, run as spikes), tests them all on
+the same images and writes a folder with ``results.json``, six kinds of PNG figures and a
+``report.md`` that embeds them::
 
     python -m studies.compare --quick              # minutes: N=100 on 3,000 MNIST images
     python -m studies.compare                      # paper scale: N=400 on 60,000, about an hour
@@ -25,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from neurosim import RateMLP, STDPNetwork, plots
+from neurosim import ConvertedSNN, RateMLP, STDPNetwork, plots
 from neurosim.comparison import (
     COMPARISON_PRESETS,
     ComparisonConfig,
     Evaluation,
     SummaryRow,
     comparison_splits,
+    converted_model,
     curve_points,
     evaluate,
     record_activity,
@@ -64,6 +67,11 @@ _SNN_WINDOWS_PER_EXAMPLE = 1.5  # re-presentations of images that drew too few s
 _SNN_EVALUATION_SPEEDUP = 4.0
 _SNN_COMPILE_SECONDS = 60.0  # the learning and the frozen build, from scratch
 _MLP_SECONDS_PER_MAC_EXAMPLE = 6e-11  # forward + backward pass, per weight and example
+# The converted 784-256-10 MLP, 100 steps per image, both cores (shared machine, load 6-31):
+# 10,000 test images in 8.5-8.7 s; the first build of its engine about 30 s.
+_CONVERTED_SECONDS_PER_IMAGE = 8e-4
+_CONVERTED_COMPILE_SECONDS = 30.0
+_CONVERTED_OPS_IMAGES = 1000  # simulated by the conversion to measure its operations
 
 
 # -- sizes and estimate ------------------------------------------------------------------------
@@ -88,7 +96,16 @@ def estimate_seconds(config: ComparisonConfig, n_train: int, n_full: int, n_test
         snn += _SNN_COMPILE_SECONDS
     mlp_examples = n_train * config.mlp_epochs + n_full * (config.mlp_full_epochs or 0)
     mlp = mlp_examples * _mlp_macs(config) * _MLP_SECONDS_PER_MAC_EXAMPLE
-    return {"snn": snn, "mlp": mlp, "total": snn + mlp + 10.0}
+    converted_images = min(config.n_calibration, _CONVERTED_OPS_IMAGES) + n_test
+    converted = converted_images * _CONVERTED_SECONDS_PER_IMAGE
+    if config.conversion_device == "cpp_standalone":
+        converted += _CONVERTED_COMPILE_SECONDS
+    return {
+        "snn": snn,
+        "mlp": mlp,
+        "converted": converted,
+        "total": snn + mlp + converted + 10.0,
+    }
 
 
 # -- health ------------------------------------------------------------------------------------
@@ -119,12 +136,14 @@ def snn_health(name: str, spikes_per_inference: float | None, history: list[dict
 # -- the study: train -> evaluate -> figures -> record -----------------------------------------
 @dataclass
 class Tested:
-    """The comparison's models after testing: fits, evaluations, table rows, warnings."""
+    """The comparison's models after testing: fits, evaluations, table rows, warnings, and
+    the MLP each converted network was converted from (by name)."""
 
     fits: dict[str, FitResult]
     evaluations: dict[str, Evaluation]
     rows: list[SummaryRow]
     warnings: list[str]
+    sources: dict[str, str]
 
     def first(self, estimator: type) -> str:
         """Name of the first model of class ``estimator``."""
@@ -141,8 +160,9 @@ def train_models(
     n_train, n_test = len(splits.X_train), len(splits.X_test)
     estimate = estimate_seconds(config, n_train, len(splits.X_pool), n_test)
     logger.info(
-        "%s mode: SNN N=%d on %s images (%d pass), MLP on the same; testing on %s. Estimated "
-        "time on an idle machine: ~%s (SNN ~%s incl. a first compilation, MLP ~%s)",
+        "%s mode: SNN N=%d on %s images (%d pass), MLP on the same, then converted; testing "
+        "on %s. Estimated time on an idle machine: ~%s (SNN ~%s incl. a first compilation, "
+        "MLP ~%s, converted MLP ~%s)",
         config.mode,
         config.snn_neurons,
         f"{n_train:,}",
@@ -151,6 +171,7 @@ def train_models(
         duration(estimate["total"]),
         duration(estimate["snn"]),
         duration(estimate["mlp"]),
+        duration(estimate["converted"]),
     )
     fits = trained_models(
         config, splits, cache_dir=args.cache_dir, use_cache=not args.no_cache, resume=args.resume
@@ -158,9 +179,25 @@ def train_models(
     return fits, estimate
 
 
-def evaluate_models(fits: dict[str, FitResult], splits: Splits) -> Tested:
-    """Test every model on the same images; check the spiking network's health."""
-    tested = Tested(fits, {}, [], [])
+def convert_mlp(
+    config: ComparisonConfig, fits: dict[str, FitResult], splits: Splits
+) -> tuple[dict[str, FitResult], dict[str, str]]:
+    """Add the first MLP (trained on the spiking network's images) converted into spikes.
+
+    Returns the fits with the converted network last, and its source: converted name ->
+    MLP name.
+    """
+    mlp_name = next(name for name, fit in fits.items() if isinstance(fit.model, RateMLP))
+    name, fit = converted_model(config, fits[mlp_name], splits.X_train)
+    return {**fits, name: fit}, {name: mlp_name}
+
+
+def evaluate_models(fits: dict[str, FitResult], splits: Splits, sources: dict[str, str]) -> Tested:
+    """Test every model on the same images; check the spiking network's health.
+
+    ``sources``: the MLP each converted network was converted from (see :func:`convert_mlp`).
+    """
+    tested = Tested(fits, {}, [], [], sources)
     for name, fit in fits.items():
         logger.info("%s: testing ...", name)
         evaluation = evaluate(fit.model, splits.X_test, splits.y_test)
@@ -171,7 +208,8 @@ def evaluate_models(fits: dict[str, FitResult], splits: Splits) -> Tested:
             evaluation.seconds_per_image * 1e3,
         )
         tested.evaluations[name] = evaluation
-        tested.rows.append(summary_row(name, fit, evaluation))
+        source = fits[sources[name]] if name in sources else None
+        tested.rows.append(summary_row(name, fit, evaluation, source=source))
         if isinstance(fit.model, STDPNetwork):
             found = snn_health(name, evaluation.spikes_per_inference, fit.model.history_)
             for warning in found:
@@ -200,12 +238,14 @@ def draw_figures(
     snn, mlp = tested.fits[snn_name].model, tested.fits[mlp_name].model
     n_val = 0 if splits.X_val is None else len(splits.X_val)
     k = len(example_labels)
-    curves = {name: fit.model.history_ for name, fit in tested.fits.items()}
+    curves = {  # the converted network learns nothing itself: no curve
+        name: fit.model.history_ for name, fit in tested.fits.items() if name not in tested.sources
+    }
     return {
         "comparison_bars": plots.comparison_bars(
             tested.rows,
-            title=f"Rate-based MLP vs spiking STDP network — {tag}, "
-            f"{len(splits.X_test):,} test images",
+            title=f"Rate-based MLP, spiking STDP network and the MLP converted into spikes — "
+            f"{tag}, {len(splits.X_test):,} test images",
             energy={
                 (name, profile): estimate.by_kind()
                 for name, evaluation in tested.evaluations.items()
@@ -243,15 +283,26 @@ def draw_figures(
 
 def _fmt_train_time(row: SummaryRow) -> str:
     text = f"{row.train_seconds:.1f} s"
+    if row.conversion_seconds is not None:
+        return text + f" (its MLP's training + {row.conversion_seconds:.1f} s conversion)"
     learning = row.learning_seconds
     if learning is not None and learning < 0.9 * row.train_seconds:
         text += f" (learning alone {learning:.1f} s)"
     return text
 
 
+_OP_UNITS = {"multiply-accumulate": "MACs", "synaptic event": "synaptic events"}
+
+
 def _fmt_ops(row: SummaryRow) -> str:
-    unit = "MACs" if row.op_kind == "multiply-accumulate" else "synaptic events"
-    return f"{_count(row.ops_per_inference)} {unit}"
+    return " + ".join(f"{_count(n)} {_OP_UNITS[kind]}" for kind, n in row.operations.items())
+
+
+def _fmt_examples(row: SummaryRow) -> str:
+    text = f"{row.examples_seen:,}"
+    if row.n_calibration is not None:
+        text += f" (its MLP's) + {row.n_calibration:,} calibration images"
+    return text
 
 
 def _count(value: float) -> str:
@@ -273,6 +324,8 @@ def _fmt_latency(row: SummaryRow) -> str:
 
 
 def _fmt_activity(row: SummaryRow) -> str:
+    if row.active_fraction is None:
+        return f"{row.spikes_per_inference:,.0f} spikes"
     share = 100 * row.active_fraction
     if row.spikes_per_inference is None:
         return f"{share:.0f} % of hidden units nonzero"
@@ -292,7 +345,7 @@ def summary_markdown(rows: Sequence[SummaryRow]) -> str:
     for r in rows:
         lines.append(
             f"| {r.model} | {100 * r.accuracy:.1f} % (n = {r.n_test:,}) "
-            f"| {_fmt_train_time(r)} | {r.examples_seen:,} "
+            f"| {_fmt_train_time(r)} | {_fmt_examples(r)} "
             f"| {r.inference_ms_per_image:.3g} ms | {_fmt_latency(r)} | {_fmt_ops(r)} "
             f"| {_fmt_energy(r)} "
             f"| {_fmt_activity(r)} | {r.labels_for_learning} |"
@@ -300,12 +353,62 @@ def summary_markdown(rows: Sequence[SummaryRow]) -> str:
     return header + "\n".join(lines) + "\n"
 
 
+def _converted_text(tested: Tested) -> str:
+    """What the converted network's row shows, in plain words, from its numbers."""
+    name = tested.first(ConvertedSNN)
+    mlp_name = tested.sources[name]
+    snn = tested.fits[name].model
+    rows = {row.model: row for row in tested.rows}
+    row, mlp_row = rows[name], rows[mlp_name]
+    converted, mlp = tested.evaluations[name], tested.evaluations[mlp_name]
+    cpu, mlp_cpu = converted.energy["cpu-45nm"], mlp.energy["cpu-45nm"]
+    stdp = tested.evaluations[tested.first(STDPNetwork)].activity
+    scale = (
+        "its largest activation"
+        if snn.normalization == "max"
+        else f"the {snn.normalization:g}th percentile of its activations"
+    )
+    coding = {
+        "current": "constant input current (W x + b, computed once per image)",
+        "poisson": "Poisson input spikes",
+    }[snn.input_coding]
+    readout = {
+        "membrane": "the charge of a non-spiking output layer",
+        "spikes": "output spike counts",
+    }[snn.output]
+    chips = "; ".join(
+        f"{estimate.energy_uj:.3g} µJ on {profile}"
+        for profile, estimate in converted.energy.items()
+        if profile != "cpu-45nm"
+    )
+    return (
+        f"**The converted network.** {name} is {mlp_name} with its ReLU units replaced by "
+        "non-leaky integrate-and-fire neurons: the same weights, each layer scaled so that "
+        f"{scale} on {row.n_calibration:,} training images (no test image) is one spike per "
+        f"step; {coding}; read out from {readout}; {converted.activity.steps} steps of "
+        f"{converted.activity.dt_s * 1e3:.0f} ms per image. It classifies "
+        f"{100 * row.accuracy:.2f} % of the test images, against {100 * mlp_row.accuracy:.2f} "
+        f"% for its MLP ({100 * (row.accuracy - mlp_row.accuracy):+.2f} points). Its weights "
+        "were learnt with labels, by backpropagation: the row shows what spiking neurons can "
+        "run, not what they can learn (the STDP network learns from spikes, without labels). Per "
+        f"image it does {_fmt_ops(row)} (the MLP: {_fmt_ops(mlp_row)}) and costs "
+        f"{cpu.energy_uj:.3g} µJ on cpu-45nm, {cpu.energy_j / mlp_cpu.energy_j:.2g} times the "
+        f"MLP's ({100 * cpu.share('integrate-and-fire update'):.0f} % of it for updating every "
+        f"neuron in every step); {chips}, with its input current on a conventional "
+        "processor. It answers after "
+        f"{converted.activity.decision_latency_s * 1e3:.0f} ms of simulated time, the STDP "
+        f"network after {stdp.decision_latency_s * 1e3:.0f} ms; the MLP in one pass."
+    )
+
+
 ENERGY_FOOTNOTE = (
     "Energy estimated from every operation of an inference (the report and results.json give "
     "each figure with its source): cpu-45nm after Horowitz, ISSCC 2014 (45 nm; weights read "
     "from a small SRAM, optimistic; the spiking network simulated clock-driven); loihi after "
     "Davies et al., IEEE Micro 2018, Table 2 (pre-silicon simulation; event-driven); truenorth "
-    "after Merolla et al., Science 2014 (all-in energy per synaptic event)."
+    "after Merolla et al., Science 2014 (all-in energy per synaptic event). On the chips the "
+    "converted network's input current is computed by a conventional processor (as on "
+    "cpu-45nm)."
 )
 
 
@@ -345,13 +448,14 @@ def energy_markdown(estimates: Mapping[tuple[str, str], EnergyEstimate]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _neuron_update_shares(evaluation: Evaluation) -> str:
+def _update_shares(evaluation: Evaluation, kind: str) -> str:
+    """The share of ``kind`` (a neuron update) in each of a model's estimates."""
     shares = []
     for profile, estimate in evaluation.energy.items():
         charged = estimate.by_kind()
         shares.append(
-            f"{100 * estimate.share('neuron update'):.0f} % on {profile}"
-            if "neuron update" in charged
+            f"{100 * estimate.share(kind):.0f} % on {profile}"
+            if kind in charged
             else f"inside the all-in per-event figure on {profile}"
         )
     return "; ".join(shares)
@@ -364,6 +468,7 @@ def _latency_text(tested: Tested, stable: list[float | None]) -> str:
     presentation_ms = a.presentation_steps * a.dt_s * 1e3
     layers = sum(1 for line in mlp.energy["cpu-45nm"].lines if line.kind == "multiply-accumulate")
     measured = ", ".join("no spikes" if t is None else f"{t * 1e3:.0f} ms" for t in stable)
+    converted = tested.evaluations[tested.first(ConvertedSNN)]
     return (
         f"**Latency to decision.** The MLP decides after one forward pass ({layers} layers, "
         f"{_count(mlp.energy['cpu-45nm'].count('multiply-accumulate'))} MACs): "
@@ -376,7 +481,12 @@ def _latency_text(tested: Tested, stable: list[float | None]) -> str:
         "per image. Time to a stable answer, measured only on the "
         f"{len(stable)} test images recorded for the raster (not a statistic): the vote "
         f"stopped changing {measured} after the presentation began. It is not measured on all "
-        "test images: that needs spike times, which the batched engine does not record."
+        "test images: that needs spike times, which the batched engine does not record. The "
+        f"converted network decides after a fixed {converted.activity.steps} steps of "
+        f"{converted.activity.dt_s * 1e3:.0f} ms: "
+        f"{converted.activity.decision_latency_s * 1e3:.0f} ms of simulated time per image "
+        f"(simulating it here took {converted.seconds_per_image * 1e3:.3g} ms of wall time per "
+        "image)."
     )
 
 
@@ -412,8 +522,9 @@ def _fairness_text(tested: Tested) -> str:
 def cost_section(tested: Tested, stable: list[float | None]) -> list[str]:
     """The report's cost section: counts, energy by profile, learning, latency, fairness."""
     snn_name, mlp_name = tested.first(STDPNetwork), tested.first(RateMLP)
-    snn = tested.evaluations[snn_name]
-    a = snn.activity
+    converted_name = tested.first(ConvertedSNN)
+    snn, converted = tested.evaluations[snn_name], tested.evaluations[converted_name]
+    a, c = snn.activity, converted.activity
     profiles = [
         f"- **{name}** ({profile.title}): {profile.execution}."
         for name, profile in PROFILES.items()
@@ -432,18 +543,26 @@ def cost_section(tested: Tested, stable: list[float | None]) -> list[str]:
         "and each model's `energy`). The spiking network's counts come from its measured "
         f"spikes on the test images: per image {a.input_spikes:,.0f} input, "
         f"{a.excitatory_spikes:,.1f} excitatory and {a.inhibitory_spikes:,.1f} inhibitory "
-        f"spikes over {a.windows:.2f} windows of {a.steps_per_window:,} time steps. The MLP "
-        "runs on cpu-45nm only; the spiking network on every profile, each with its own "
-        "assumption:",
+        f"spikes over {a.windows:.2f} windows of {a.steps_per_window:,} time steps; the "
+        "converted network's from its measured spikes too: per image "
+        + ", ".join(f"{n:,.0f} {layer}" for layer, n in c.spikes.items())
+        + f" spikes over {c.steps} steps. The MLP runs on cpu-45nm only; the spiking networks "
+        "on every profile, each with its own assumption (the converted network's input "
+        "current, a dense matrix product, on a conventional processor priced as on cpu-45nm "
+        "where a chip has no figure for multiply-accumulates):",
         "",
         *profiles,
         "",
         operations_markdown(
-            {name: tested.evaluations[name].energy["cpu-45nm"] for name in (mlp_name, snn_name)}
+            {
+                name: tested.evaluations[name].energy["cpu-45nm"]
+                for name in (mlp_name, snn_name, converted_name)
+            }
         ),
         energy_markdown(inference),
         f"Neuron updates in the spiking network's energy per inference: "
-        f"{_neuron_update_shares(snn)}.",
+        f"{_update_shares(snn, 'neuron update')}. Integrate-and-fire updates in the converted "
+        f"network's: {_update_shares(converted, 'integrate-and-fire update')}.",
         "",
         _latency_text(tested, stable),
         "",
@@ -462,9 +581,11 @@ def cost_section(tested: Tested, stable: list[float | None]) -> list[str]:
 
 
 FIGURE_CAPTIONS = {
-    "comparison_bars": "Accuracy, training time and operations per inference; estimated energy "
+    "comparison_bars": "Accuracy, training time (the converted network: its MLP's training plus "
+    "the conversion) and operations per inference (MACs and synaptic events); estimated energy "
     "per inference on each hardware profile, and its share by operation kind.",
-    "learning_curves": "Validation accuracy against training examples seen and wall time.",
+    "learning_curves": "Validation accuracy against training examples seen and wall time (the "
+    "converted network learns nothing itself: its MLP's curve is its own).",
     "confusion_matrices": "Test-set confusion matrices (rows: true class, share in %).",
     "receptive_fields_snn": "Input weights of the spiking network's excitatory neurons "
     "(number: class assigned from the training labels).",
@@ -497,9 +618,11 @@ def report_body(
         "## Summary",
         "",
         summary_markdown(tested.rows),
+        _converted_text(tested),
+        "",
         "Energy is estimated per hardware profile from every operation of an inference; see "
         "*Cost per inference* below for the counts, the breakdown, the assumptions and which "
-        "comparison is fair. The spiking network's operations are measured on the test "
+        "comparison is fair. The spiking networks' operations are measured on the test "
         "images.",
         "",
         "Training wall time is that of `fit`: it excludes the one-off compilation of the "
@@ -553,13 +676,15 @@ def record_results(
             "stable_vote_s": stable,
         },
         "summary": tested.rows,
+        "converted_from": tested.sources,
         "warnings": tested.warnings,
         "models": {
             name: model_record(fit, tested.evaluations[name]) for name, fit in tested.fits.items()
         },
     }
     return StudyOutput(
-        title=f"Rate-based MLP vs spiking STDP network ({config.mode} mode)",
+        title=f"Rate-based MLP vs spiking STDP network, and the MLP converted into spikes "
+        f"({config.mode} mode)",
         results=results,
         figures=drawn,
         captions=FIGURE_CAPTIONS,
@@ -604,13 +729,17 @@ def dataset_sizes(config: ComparisonConfig, splits: Splits, requested: str) -> d
 
 
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
-    """Train both models, test them on the same images, draw and record the comparison."""
+    """Train both models, convert the MLP, test them all on the same images, draw and record
+    the comparison."""
     config = dataclasses.replace(
         COMPARISON_PRESETS[mode_of(args)], seed=args.seed, snn_params=args.snn_params
     )
     splits = comparison_splits(config, data)
     fits, estimate = train_models(config, splits, args)
-    tested = evaluate_models(fits, splits)
+    phase = time.perf_counter()
+    fits, sources = convert_mlp(config, fits, splits)
+    conversion_seconds = time.perf_counter() - phase
+    tested = evaluate_models(fits, splits, sources)
 
     logger.info("recording spikes of a few test images and drawing the figures ...")
     phase = time.perf_counter()
@@ -623,6 +752,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     dataset = {**data.info(), **dataset_sizes(config, splits, args.dataset)}
     output = record_results(config, tested, activity, drawn, dataset)
     output.timings = {
+        "conversion_seconds": conversion_seconds,
         "recording_seconds": recording_seconds,
         "figures_seconds": time.perf_counter() - phase,
         "estimate_seconds": estimate,

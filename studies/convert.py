@@ -29,7 +29,7 @@ import numpy as np
 
 from neurosim import ConvertedSNN, RateMLP, STDPNetwork, plots
 from neurosim.conversion import ScoreCurve
-from neurosim.energy import PROFILES, SpikingActivity, estimate_model_energy
+from neurosim.energy import PROFILES, ConvertedActivity, SpikingActivity, estimate_model_energy
 from neurosim.experiment import Dataset, fit_or_load
 from studies.common import Study, StudyOutput, dataset_tag, duration, mode_of
 from studies.labels import LabelSplits, label_splits, spiking_network
@@ -172,28 +172,25 @@ def _convert(config, mlp, X_cal, seed, **options) -> ConvertedSNN:
     )
 
 
-def _priced(operations) -> dict[str, float]:
-    """Operations (multiply-accumulates and synaptic events) and energy on :data:`PROFILE`."""
-    estimate = PROFILES[PROFILE].charge(
-        operations, estimator="ConvertedSNN", execution=PROFILES[PROFILE].mode, phase="inference"
-    )
-    return {
-        "operations": estimate.count("multiply-accumulate") + estimate.count("synaptic event"),
-        "energy_uj": estimate.energy_uj,
-    }
-
-
 def converted_series(name: str, snn: ConvertedSNN, curve: ScoreCurve, ann: float) -> dict[str, Any]:
-    """A converted network's accuracy, operations and energy after every step."""
-    priced = [_priced(snn.operations(curve, step)) for step in curve.steps]
+    """A converted network's accuracy, operations (multiply-accumulates and synaptic events)
+    and energy on :data:`PROFILE` after every step."""
+    estimates = [
+        estimate_model_energy(
+            snn, PROFILE, activity=ConvertedActivity.from_score_curve(snn, curve, step)
+        )
+        for step in curve.steps
+    ]
     accuracy = curve.accuracy[curve.output]
     return {
         "name": name,
         "accuracy": accuracy.tolist(),
         "accuracy_by_readout": {k: v.tolist() for k, v in curve.accuracy.items()},
         "time_ms": curve.time_ms.tolist(),
-        "operations": [p["operations"] for p in priced],
-        "energy_uj": [p["energy_uj"] for p in priced],
+        "operations": [
+            e.count("multiply-accumulate") + e.count("synaptic event") for e in estimates
+        ],
+        "energy_uj": [e.energy_uj for e in estimates],
         "steps_within_0.2": curve.steps_to_reach(ann - TOLERANCE),
         "final": float(accuracy[-1]),
         "spikes_per_image": {k: float(v[-1]) for k, v in curve.spikes.items()},
@@ -329,8 +326,9 @@ def report_body(config, splits, series, selection, normalization, stdp_source) -
         "rate code spends many spikes on each value, and every spiking neuron is updated in "
         "every time step.",
         f"- Energy uses the `{PROFILE}` profile of `neurosim.energy` for all three models "
-        f"({PROFILES[PROFILE].title}); it prices a neuron update as a conductance-based LIF "
-        "update, an upper bound for these non-leaky integrate-and-fire neurons.",
+        f"({PROFILES[PROFILE].title}); the converted networks' non-leaky integrate-and-fire "
+        "neurons are priced with their own update, simpler than the STDP network's "
+        "conductance-based one.",
         "- The rasters show the rate code at work: neurons with large activations fire "
         "regularly, the others rarely or never. The scatter puts each neuron's rate against "
         "its ReLU activation divided by its layer's scale: on the dotted line the conversion "

@@ -59,11 +59,12 @@ def test_results_json_holds_every_figure_with_its_context(tiny_run):
 
 def test_summary_rows_are_sane(tiny_run):
     _, _, results = tiny_run
-    snn, mlp = results["summary"]
-    for row in (snn, mlp):
+    snn, mlp, converted = results["summary"]
+    for row in (snn, mlp, converted):
         assert 0.0 <= row["accuracy"] <= 1.0 and row["n_test"] == 10
         assert row["train_seconds"] > 0 and row["inference_ms_per_image"] > 0
         assert row["ops_per_inference"] > 0 and all(j > 0 for j in row["energy_j"].values())
+    for row in (snn, mlp):
         assert 0.0 <= row["active_fraction"] <= 1.0
     assert snn["op_kind"] == "synaptic event"
     assert set(snn["energy_j"]) == {"cpu-45nm", "loihi", "truenorth"}
@@ -83,6 +84,25 @@ def test_summary_rows_are_sane(tiny_run):
     assert snn_record["activity"]["windows"] >= 1
     mlp_curve = results["models"][mlp["model"]]["learning_curve"]
     assert mlp_curve["examples_seen"] == [10, 20] and len(mlp_curve["accuracy"]) == 2
+
+
+def test_the_converted_mlp_is_a_row_of_the_table(tiny_run):
+    root, _, results = tiny_run
+    _, mlp, converted = results["summary"]
+    assert converted["model"] == "converted SNN 784-32-10"
+    assert results["converted_from"] == {converted["model"]: mlp["model"]}
+    assert converted["estimator"] == "ConvertedSNN" and converted["uses_labels_for_learning"]
+    assert set(converted["energy_j"]) == {"cpu-45nm", "loihi", "truenorth"}
+    assert converted["decision_latency_s"] == pytest.approx(0.1)  # 100 steps of 1 ms
+    assert converted["operations"]["multiply-accumulate"] == 784 * 32  # its input current
+    assert converted["examples_seen"] == mlp["examples_seen"] and converted["n_calibration"] == 10
+    record = results["models"][converted["model"]]
+    lines = record["energy"]["cpu-45nm"]["lines"]
+    assert any(line["kind"] == "integrate-and-fire update" for line in lines)
+    assert record["learning_energy"] == {} and record["activity"]["steps"] == 100
+    report = (root / "out" / "report.md").read_text()
+    assert f"| {converted['model']} |" in report and "**The converted network.**" in report
+    assert "Integrate-and-fire updates in the converted network's" in report
 
 
 def test_figures_and_report_are_written(tiny_run):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from neurosim import RateMLP, STDPNetwork, load_digits_784
+from neurosim import ConvertedSNN, RateMLP, STDPNetwork, load_digits_784
 from neurosim.comparison import (
     COMPARISON_PRESETS,
     comparison_models,
+    converted_model,
     curve_points,
     evaluate,
     hidden_activity,
@@ -18,7 +21,7 @@ from neurosim.comparison import (
     stable_vote_times,
     summary_row,
 )
-from neurosim.energy import PROFILES, SpikingActivity, estimate_model_energy
+from neurosim.energy import PROFILES, ConvertedActivity, SpikingActivity, estimate_model_energy
 from neurosim.experiment import FitResult, fit_or_load
 from neurosim.spiking.network import ActivityRecording
 
@@ -44,6 +47,42 @@ def test_evaluate_and_summary_of_the_mlp():
     assert row.energy_j == {"cpu-45nm": cpu.energy_j} and row.decision_latency_s is None
     curve = curve_points(fit.model.history_)
     assert curve["examples_seen"] == [400, 800, 1200, 1600, 2000] and len(curve["accuracy"]) == 5
+
+
+def test_the_converted_mlp_is_evaluated_and_summarised_from_its_spikes(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROSIM_BUILD_CACHE", str(tmp_path / "builds"))
+    X, y = load_digits_784("train")
+    X_test, y_test = load_digits_784("test")
+    mlp = RateMLP(hidden_layer_sizes=(16,), max_iter=5, learning_rate=0.01, random_state=0)
+    mlp_fit = fit_or_load(mlp, X[:400], y[:400], cache_dir=tmp_path)
+    config = dataclasses.replace(COMPARISON_PRESETS["tiny"], n_calibration=200)
+    name, fit = converted_model(config, mlp_fit, X[:400])
+    snn = fit.model
+    assert name == "converted SNN 784-16-10" and isinstance(snn, ConvertedSNN)
+    assert fit.n_train == snn.n_calibration_ == 200 and snn.normalization == 90.0  # defaults
+    evaluation = evaluate(snn, X_test[:30], y_test[:30])
+    np.testing.assert_array_equal(evaluation.y_pred, snn.predict(X_test[:30]))
+    assert evaluation.accuracy == pytest.approx(np.mean(evaluation.y_pred == y_test[:30]))
+    assert set(evaluation.energy) == set(PROFILES) == set(profiles_for(snn))
+    assert evaluation.learning_energy == {} and evaluation.active_fraction is None
+    activity = evaluation.activity
+    assert isinstance(activity, ConvertedActivity) and activity.steps == snn.n_steps
+    assert evaluation.spikes_per_inference == pytest.approx(activity.spikes["hidden1"])
+    cpu = evaluation.energy["cpu-45nm"]
+    assert cpu.energy_j == pytest.approx(estimate_model_energy(snn, activity=activity).energy_j)
+    with pytest.raises(ValueError, match="source"):
+        summary_row(name, fit, evaluation)
+    row = summary_row(name, fit, evaluation, source=mlp_fit)
+    assert row.operations == {
+        "multiply-accumulate": 784 * 16,
+        "synaptic event": pytest.approx(activity.spikes["hidden1"] * 10),
+    }
+    assert row.ops_per_inference == pytest.approx(sum(row.operations.values()))
+    assert row.decision_latency_s == pytest.approx(snn.n_steps * 1e-3)
+    assert row.examples_seen == 5 * 400 and row.n_train == 400 and row.n_calibration == 200
+    assert row.train_seconds == pytest.approx(mlp_fit.fit_seconds + fit.fit_seconds)
+    assert row.conversion_seconds == fit.fit_seconds and row.uses_labels_for_learning
+    assert "backpropagation" in row.labels_for_learning and "calibrate" in row.labels_for_learning
 
 
 def test_hidden_activity_counts_nonzero_relu_units():

@@ -302,5 +302,5 @@ def test_steps_to_reach_is_the_step_from_which_the_accuracy_stays_above():
     from neurosim.conversion import ScoreCurve
 
     accuracy = {"membrane": np.array([0.1, 0.9, 0.5, 0.95, 0.96])}
-    curve = ScoreCurve(np.arange(1, 6), 1e-3, accuracy, "membrane", {}, np.zeros(5), 0.0, 5)
+    curve = ScoreCurve(np.arange(1, 6), 1e-3, accuracy, "membrane", {}, np.zeros(5), 0.0, 5, None)
     assert [curve.steps_to_reach(a) for a in (0.05, 0.9, 0.95, 0.97)] == [1, 4, 4, None]

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from neurosim import RateMLP, STDPNetwork, load_digits_784
+from neurosim import ConvertedSNN, RateMLP, STDPNetwork, load_digits_784
 from neurosim.energy import (
     OPERATION_KINDS,
     PROFILES,
+    ConvertedActivity,
     SpikingActivity,
+    converted_operations,
     estimate_model_energy,
     mlp_operations,
     operation_counts,
@@ -225,3 +227,102 @@ def test_spiking_network_needs_its_own_activity():
     learning = estimate_model_energy(snn, "loihi", activity=SMALL, learning=True)
     assert learning.phase == "learning" and learning.execution == "event-driven"
     assert learning.energy_j > estimate_model_energy(snn, "loihi", activity=SMALL).energy_j
+
+
+# -- the converted network ---------------------------------------------------------------------
+# A 784-16-10 converted network that fired, per image over 20 steps, 30 hidden spikes (each
+# reaching the 10 output neurons); its output is read from the membrane (its spikes unsent).
+CONVERTED = ConvertedActivity(
+    layer_sizes=(784, 16, 10),
+    input_coding="current",
+    steps=20,
+    dt_s=1e-3,
+    spikes={"hidden1": 30.0},
+    fan_outs={"hidden1": 10},
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_converted(tiny_mlp, tmp_path_factory):
+    """tiny_mlp converted (runtime device, 20 steps) and its score curve on 12 digits."""
+    X, y = load_digits_784("test")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEUROSIM_BUILD_CACHE", str(tmp_path_factory.mktemp("builds")))
+        snn = ConvertedSNN.from_mlp(
+            tiny_mlp, load_digits_784("train")[0][:100], device="runtime", n_steps=20,
+            random_state=0,
+        )  # fmt: skip
+        return snn, snn.score_curve(X[:12], y[:12])
+
+
+def test_converted_operations_by_hand():
+    counts = _counts(converted_operations(CONVERTED))
+    current = "input current (784 -> 16, once per image)"
+    assert counts == {
+        ("multiply-accumulate", current): 784 * 16,
+        ("weight read", current): 784 * 16 + 16,
+        ("spike message", "hidden1 layer"): 30,
+        ("synaptic event", "hidden1 -> next layer (10 synapses per spike)"): 300,
+        ("weight read", "hidden1 -> next layer (10 synapses per spike)"): 300,
+        ("integrate-and-fire update", "hidden and output neurons, every step"): 26 * 20,
+    }
+    poisson = ConvertedActivity(
+        (784, 16, 10), "poisson", 20, 1e-3, {"input": 500.0, "hidden1": 30.0},
+        {"input": 16, "hidden1": 10},
+    )  # fmt: skip
+    counts = _counts(converted_operations(poisson))
+    assert counts[("Poisson draw", "input layer")] == 784 * 20
+    assert counts[("synaptic event", "input -> next layer (16 synapses per spike)")] == 8000
+    assert ("multiply-accumulate", current) not in counts
+    assert CONVERTED.decision_latency_s == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="name the layers"):
+        ConvertedActivity((784, 16, 10), "current", 20, 1e-3, {"hidden1": 1.0}, {})
+
+
+def test_energy_of_a_converted_network_by_hand(tiny_converted):
+    snn, curve = tiny_converted
+    activity = ConvertedActivity.from_score_curve(snn, curve)
+    hidden = float(curve.spikes["hidden1"][-1])
+    assert activity.spikes == {"hidden1": pytest.approx(hidden)}  # the membrane readout
+    assert activity.fan_outs == {"hidden1": 10} and activity.steps == 20
+    macs, events, updates = 784 * 16, hidden * 10, (16 + 10) * 20
+    if_update = 2 * 0.9 + 3 * 5.0  # add and threshold test; v and current read, v written
+    cpu = estimate_model_energy(snn, "cpu-45nm", activity=activity)
+    assert cpu.count("synaptic event") == pytest.approx(events)
+    assert cpu.count("integrate-and-fire update") == updates
+    assert cpu.energy_j * 1e12 == pytest.approx(
+        macs * 4.6  # the input current: multiply-accumulates
+        + (macs + 16) * 5.0  # its weights and biases read
+        + events * (0.9 + 5.0)  # synaptic events, each with its weight read
+        + hidden * (0.1 + 5.0)  # spike messages
+        + updates * if_update
+    )
+    assert cpu.execution == "clock-driven" and cpu.estimator == "ConvertedSNN"
+    host = macs * 4.6 + (macs + 16) * 5.0  # the input current, off the chips
+    loihi = estimate_model_energy(snn, "loihi", activity=activity)
+    assert loihi.energy_j * 1e12 == pytest.approx(
+        host + events * 23.6 + hidden * 1.7 + updates * 81.0
+    )
+    assert "input current on the host (cpu-45nm)" in loihi.execution
+    assert loihi.lines[0].note.startswith("computed off the chip") and "Horowitz" in (
+        loihi.lines[0].source
+    )
+    truenorth = estimate_model_energy(snn, "truenorth", activity=activity)
+    assert truenorth.energy_j * 1e12 == pytest.approx(host + events * 26.0)
+    # an inference stopped earlier: fewer spikes and updates
+    early = ConvertedActivity.from_score_curve(snn, curve, step=5)
+    assert early.steps == 5 and early.spikes["hidden1"] <= hidden
+    assert operation_counts(snn, early)[-1].count == 26 * 5
+
+
+def test_converted_network_needs_its_own_activity(tiny_converted):
+    snn, curve = tiny_converted
+    with pytest.raises(ValueError, match="ConvertedActivity.from_score_curve"):
+        estimate_model_energy(snn)
+    other = ConvertedActivity(**{**CONVERTED.__dict__, "layer_sizes": (784, 32, 10)})
+    with pytest.raises(ValueError, match=r"layers \(784, 32, 10\)"):
+        estimate_model_energy(snn, activity=other)
+    with pytest.raises(ValueError, match="does not learn"):
+        estimate_model_energy(snn, "loihi", activity=CONVERTED, learning=True)
+    with pytest.raises(ValueError, match="step must be in 1..20"):
+        ConvertedActivity.from_score_curve(snn, curve, step=21)

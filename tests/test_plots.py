@@ -210,6 +210,7 @@ def _row(model, accuracy, train_seconds, ops):
         examples_seen=1000,
         inference_ms_per_image=1.0,
         ops_per_inference=ops,
+        operations={},
         op_kind="",
         energy_j={},
         decision_latency_s=None,

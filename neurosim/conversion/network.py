@@ -23,7 +23,6 @@ from neurosim.conversion.engine import (
     simulate,
 )
 from neurosim.conversion.normalization import layer_activations, normalization_scales, normalize
-from neurosim.energy import OperationCount
 from neurosim.io import ModelFileError
 from neurosim.rate import RateMLP
 from neurosim.spiking.evaluation import available_cores
@@ -77,6 +76,8 @@ class ScoreCurve:
     macs : float
         Multiply-accumulates per image for the constant input current (0 for Poisson input).
     n_images : int
+    y_pred : ndarray of shape (n_images,)
+        The labels the model's readout predicts after the last step (those of ``predict``).
     """
 
     steps: np.ndarray
@@ -87,6 +88,7 @@ class ScoreCurve:
     synaptic_events: np.ndarray
     macs: float
     n_images: int
+    y_pred: np.ndarray
 
     @property
     def time_ms(self) -> np.ndarray:
@@ -388,8 +390,9 @@ class ConvertedSNN(NeuroClassifier):
         """Multiply-accumulates of the constant input current per image (current coding)."""
         return self.layer_sizes_[0] * self.layer_sizes_[1] if self.input_coding == "current" else 0
 
-    def _fan_outs(self) -> np.ndarray:
-        """Synapses each spike of every counted layer reaches (the output's: none)."""
+    def fan_outs(self) -> np.ndarray:
+        """Synapses each spike of every counted layer reaches, in the order of
+        :attr:`ScoreCurve.spikes` (the output's: none)."""
         sizes = self.layer_sizes_
         first = 0 if self.input_coding == "poisson" else 1
         return np.array([*sizes[first + 1 :], 0], dtype=float)
@@ -398,7 +401,7 @@ class ConvertedSNN(NeuroClassifier):
         """Set ``n_ops_per_sample_`` and ``spikes_per_sample_`` from a run on ``X``."""
         simulation = self._simulate(X, _PHASE_CALIBRATION, "measuring operations")
         final = simulation.spikes[:, -1, :].mean(axis=0)
-        self.n_ops_per_sample_ = float(final @ self._fan_outs())
+        self.n_ops_per_sample_ = float(final @ self.fan_outs())
         self.spikes_per_sample_ = float(final.sum())
 
     def fit(self, X: Any, y: Any = None) -> ConvertedSNN:
@@ -441,6 +444,10 @@ class ConvertedSNN(NeuroClassifier):
         self._check_params()
         return self._validate_pixels(X, reset=False)
 
+    def _evidence(self, simulation: Simulation) -> np.ndarray:
+        """The model's readout after every step: output spike counts or accumulated charge."""
+        return simulation.count if self.output == "spikes" else simulation.charge
+
     def decision_function(self, X: Any) -> np.ndarray:
         """Output evidence after ``n_steps`` steps: spike counts or accumulated charge.
 
@@ -454,8 +461,7 @@ class ConvertedSNN(NeuroClassifier):
             For two classes, the difference ``s[:, 1] - s[:, 0]`` (scikit-learn's convention).
         """
         simulation = self._simulate(self._checked(X), _PHASE_INFERENCE, "spiking inference")
-        evidence = simulation.count if self.output == "spikes" else simulation.charge
-        scores = evidence[:, -1, :]
+        scores = self._evidence(simulation)[:, -1, :]
         return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
     def score_curve(self, X: Any, y: Any) -> ScoreCurve:
@@ -485,9 +491,10 @@ class ConvertedSNN(NeuroClassifier):
             },
             output=self.output,
             spikes={name: mean_spikes[:, k] for k, name in enumerate(engine.spiking_layers)},
-            synaptic_events=mean_spikes @ self._fan_outs(),
+            synaptic_events=mean_spikes @ self.fan_outs(),
             macs=float(self.n_macs_per_sample_),
             n_images=len(X),
+            y_pred=self.classes_[np.argmax(self._evidence(simulation)[:, -1, :], axis=1)],
         )
 
     def activations(self, X: Any) -> list[np.ndarray]:
@@ -531,61 +538,6 @@ class ConvertedSNN(NeuroClassifier):
             seed=self._seed(_PHASE_INFERENCE, 0),
         )
         return engine.recording(raw, len(X))
-
-    def operations(self, curve: ScoreCurve, step: int | None = None) -> list[OperationCount]:
-        """Operations of one inference that stops after ``step`` steps, from measured spikes.
-
-        Counted like :func:`neurosim.energy.spiking_operations` counts the STDP network, so the
-        profiles of :mod:`neurosim.energy` price both: with current input the first layer's
-        constant current is one matrix product per image (multiply-accumulates and weight
-        reads, as the MLP's first layer); every spike of a layer is a spike message and adds
-        its weight (read from memory) to each neuron of the next layer (synaptic events);
-        every integrate-and-fire neuron is updated in every step; with Poisson input every
-        input neuron draws in every step. With the membrane readout the output layer does not
-        spike (its spikes are not counted).
-
-        Parameters
-        ----------
-        curve : ScoreCurve
-            From :meth:`score_curve` (mean spikes per image after each step).
-        step : int, optional
-            The step the inference stops after (default: the last one).
-
-        Returns
-        -------
-        list of neurosim.energy.OperationCount
-        """
-        k = len(curve.steps) if step is None else int(step)
-        if not 1 <= k <= len(curve.steps):
-            raise ValueError(f"step must be in 1..{len(curve.steps)}, got {step!r}")
-        sizes = self.layer_sizes_
-        operations = []
-        if self.input_coding == "current":
-            where = f"input current ({sizes[0]} -> {sizes[1]}, once per image)"
-            operations += [
-                OperationCount("multiply-accumulate", where, float(sizes[0] * sizes[1])),
-                OperationCount("weight read", where, float(sizes[0] * sizes[1] + sizes[1])),
-            ]
-        else:
-            operations.append(OperationCount("Poisson draw", "input layer", float(sizes[0] * k)))
-        fan_outs = self._fan_outs()
-        for (layer, spikes), fan_out in zip(curve.spikes.items(), fan_outs, strict=True):
-            if layer == "output" and self.output == "membrane":
-                continue
-            count = float(spikes[k - 1])
-            operations.append(OperationCount("spike message", f"{layer} layer", count))
-            if fan_out:
-                where = f"{layer} -> next layer ({int(fan_out)} synapses per spike)"
-                operations += [
-                    OperationCount("synaptic event", where, count * fan_out),
-                    OperationCount("weight read", where, count * fan_out),
-                ]
-        operations.append(
-            OperationCount(
-                "neuron update", "integrate-and-fire neurons, every step", float(sum(sizes[1:]) * k)
-            )
-        )
-        return operations
 
     # -- persistence -------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
