@@ -43,8 +43,9 @@ import brian2 as b2
 import numpy as np
 from brian2.core.variables import Variable
 
-from neurosim.spiking.brian2_internals import isolated_device, stop_function
+from neurosim.spiking.brian2_internals import stop_function
 from neurosim.spiking.build import StandaloneBuild, build_key, run_build, standalone_build
+from neurosim.spiking.engine import run_runtime
 
 __all__ = [
     "DEVICES",
@@ -461,27 +462,18 @@ class IFEngine:
         if self.input_coding == "poisson":
             scalars["input.p_spike"] = float(max_rate * DT)
         if self.device == "runtime":
-            return self._run_runtime(tables, scalars, seed)
+            return run_runtime(
+                self._construct,
+                self._duration(),
+                self._result_variables,
+                tables=tables,
+                arrays={},
+                scalars=scalars,
+                seed=seed,
+            )
         self.prepare()
         arrays = {f"{name}.values": values for name, values in tables.items()}
         return run_build(self._build, arrays, scalars, seed=seed)
-
-    def _run_runtime(self, tables, scalars, seed) -> dict[str, np.ndarray]:
-        """One run in Brian2's numpy runtime; returns the raw results by name."""
-        with isolated_device("runtime"):
-            b2.prefs.codegen.target = "numpy"
-            objects = self._construct()
-            for name, values in tables.items():
-                objects[name].values[:] = values
-            for target, value in scalars.items():
-                group, var = target.split(".")
-                setattr(objects[group], var, value)
-            b2.seed(seed)
-            objects["net"].run(self._duration(), namespace={})
-            return {
-                name: np.array(variable.get_value())
-                for name, variable in self._result_variables(objects).items()
-            }
 
     def collect(self, raw: dict[str, np.ndarray], n_images: int) -> Simulation:
         """Per-image traces of a run's raw results (window-major slots, see the module)."""

@@ -22,7 +22,9 @@ groups, connections) is in :mod:`neurosim.spiking.model`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import brian2 as b2
 import numpy as np
@@ -36,7 +38,7 @@ from neurosim.spiking.build import StandaloneBuild, build_key, run_build, standa
 from neurosim.spiking.model import build_layers, namespace
 from neurosim.spiking.params import DiehlCookParams
 
-__all__ = ["DEVICES", "ChunkResult", "Recording", "STDPEngine", "require_device"]
+__all__ = ["DEVICES", "ChunkResult", "Recording", "STDPEngine", "require_device", "run_runtime"]
 
 # Network state carried from one chunk to the next, as (group, variable): its state key is
 # "group_variable" (the plastic weights and presynaptic traces are added per configuration).
@@ -79,6 +81,58 @@ def _variable(objects: dict, group: str, var: str) -> Variable:
     if var == "delay":
         return objects[group].pre.variables["delay"]
     return objects[group].variables[var]
+
+
+def run_runtime(
+    construct: Callable[[], dict[str, Any]],
+    duration: b2.Quantity,
+    results: Callable[[dict[str, Any]], dict[str, Variable]],
+    *,
+    tables: Mapping[str, np.ndarray],
+    arrays: Mapping[str, np.ndarray],
+    scalars: Mapping[str, float],
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Run a network once in Brian2's numpy runtime on run-time data (what
+    :func:`~neurosim.spiking.build.run_build` does for a compiled build).
+
+    Parameters
+    ----------
+    construct : callable
+        Creates the Brian2 objects in the active device; returns them by name, the
+        ``Network`` as ``"net"``.
+    duration : brian2.Quantity
+        Simulated time of the run.
+    results : callable
+        ``results(objects)``: the variables to read after the run, by name.
+    tables : mapping of str to ndarray
+        ``TimedArray`` name -> its values.
+    arrays : mapping of str to ndarray
+        ``"group.variable"`` -> its values.
+    scalars : mapping of str to float
+        ``"group.variable"`` -> one value (set on every element).
+    seed : int
+        Seed of Brian2's random generator.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The variables of ``results``, by name.
+    """
+    with isolated_device("runtime"):
+        b2.prefs.codegen.target = "numpy"
+        objects = construct()
+        for name, values in tables.items():
+            objects[name].values[:] = values
+        for name, values in arrays.items():
+            group, var = name.split(".")
+            _variable(objects, group, var).set_value(values)
+        for name, value in scalars.items():
+            group, var = name.split(".")
+            setattr(objects[group], var, value)
+        b2.seed(seed)
+        objects["net"].run(duration, namespace={})
+        return {name: np.array(variable.get_value()) for name, variable in results(objects).items()}
 
 
 @dataclass
@@ -592,8 +646,19 @@ class STDPEngine:
         arrays["ctl_n_valid"] = n_valid
         tables = {"images": padded, "start_intensity": padded_starts}
         scalars = {"exc.plastic": float(plastic)} if self.learning else {}
-        run = self._run_runtime if self.device == "runtime" else self._run_standalone
-        return run(arrays, tables, scalars, seed)
+        named = {f"{group}.{var}": arrays[key] for group, var, key in self._array_targets()}
+        if self.device == "runtime":
+            return run_runtime(
+                self._construct,
+                self._duration(),
+                self._result_variables,
+                tables=tables,
+                arrays=named,
+                scalars=scalars,
+                seed=seed,
+            )
+        named |= {f"{name}.values": values for name, values in tables.items()}
+        return run_build(self._standalone_build(), named, scalars, seed=seed)
 
     def _array_targets(self) -> list[tuple[str, str, str]]:
         """(group, variable, key) of every array set before a run."""
@@ -601,25 +666,6 @@ class STDPEngine:
             ("ctl", "intensity", "ctl_intensity"),
             ("ctl", "n_valid", "ctl_n_valid"),
         ]
-
-    def _run_runtime(self, arrays, tables, scalars, seed) -> dict[str, np.ndarray]:
-        """One run in Brian2's numpy runtime; returns the raw results by name."""
-        with isolated_device("runtime"):
-            b2.prefs.codegen.target = "numpy"
-            objects = self._construct()
-            for name, values in tables.items():
-                objects[name].values[:] = values
-            for group, var, key in self._array_targets():
-                _variable(objects, group, var).set_value(arrays[key])
-            for name, value in scalars.items():
-                group, var = name.split(".")
-                setattr(objects[group], var, value)
-            b2.seed(seed)
-            objects["net"].run(self._duration(), namespace={})
-            return {
-                name: np.array(variable.get_value())
-                for name, variable in self._result_variables(objects).items()
-            }
 
     def prepare(self) -> None:
         """Get the compiled build now (from the disk cache or by compiling), if the device has one.
@@ -639,12 +685,6 @@ class STDPEngine:
 
             self._build = standalone_build(self.build_key(), self.device, construct)
         return self._build
-
-    def _run_standalone(self, arrays, tables, scalars, seed) -> dict[str, np.ndarray]:
-        """One run of the compiled binary; returns the raw results by name."""
-        named = {f"{group}.{var}": arrays[key] for group, var, key in self._array_targets()}
-        named |= {f"{name}.values": values for name, values in tables.items()}
-        return run_build(self._standalone_build(), named, scalars, seed=seed)
 
     def _collect(self, raw: dict[str, np.ndarray], copy: int, n_valid: int) -> ChunkResult:
         """The windows of one copy in a run's raw results."""
