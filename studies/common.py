@@ -23,15 +23,25 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from matplotlib.figure import Figure
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from neurosim import plots
+from neurosim import STDPNetwork, plots
 from neurosim.data import DatasetNotFoundError
-from neurosim.experiment import DATASET_CHOICES, Dataset, load_dataset
+from neurosim.experiment import (
+    DATASET_CHOICES,
+    VALIDATION_SEED,
+    VALIDATION_SIZE,
+    Dataset,
+    fit_or_load,
+    load_dataset,
+    split_holdout,
+    subset,
+    validation_split,
+)
 from neurosim.io import atomic_write
 from neurosim.spiking.network import ActivityRecording
 from neurosim.sweep import BACKENDS
@@ -142,6 +152,116 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, sweep: bool = False
 def mode_of(args: argparse.Namespace) -> str:
     """ "tiny", "quick" or "full" from the parsed options."""
     return "tiny" if args.tiny else "quick" if args.quick else "full"
+
+
+# -- the validation protocol's splits and the spiking network (studies.labels, studies.convert)
+class SplitSizes(Protocol):
+    """Images of each split a study uses (``None``: all)."""
+
+    n_learn: int | None
+    n_val: int | None
+    n_test: int | None
+
+
+class SpikingConfig(Protocol):
+    """The STDP network a study trains (see :func:`spiking_network`)."""
+
+    snn_neurons: int
+    snn_device: str
+    snn_n_label: int | None
+
+
+@dataclass
+class StudySplits:
+    """Learning, validation and test images of a study (see :func:`study_splits`)."""
+
+    X_learn: np.ndarray
+    y_learn: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    protocol: str
+
+    def sizes(self) -> dict[str, int]:
+        """Images in each split."""
+        return {"n_learn": len(self.X_learn), "n_val": len(self.X_val), "n_test": len(self.X_test)}
+
+
+def study_splits(config: SplitSizes, data: Dataset, seed: int) -> StudySplits:
+    """The validation protocol's split of the training images, then seeded stratified subsets.
+
+    MNIST's 60,000 training images split into 50,000 for learning and 10,000 for validation
+    (:func:`~neurosim.experiment.validation_split`); a smaller dataset (scikit-learn's
+    digits) holds out a fifth instead, with the same seed.
+    """
+    if len(data.X_train) > 2 * VALIDATION_SIZE:
+        X_learn, y_learn, X_val, y_val = validation_split(data.X_train, data.y_train)
+        protocol = "validation_split: 50,000 learning / 10,000 validation images, seed 0"
+    else:
+        n_val = len(data.X_train) // 5
+        X_learn, y_learn, X_val, y_val = split_holdout(
+            data.X_train, data.y_train, n_val, VALIDATION_SEED
+        )
+        protocol = f"a fifth ({n_val}) of the training images held out, seed 0"
+    X_learn, y_learn = subset(X_learn, y_learn, config.n_learn, seed)
+    X_val, y_val = subset(X_val, y_val, config.n_val, seed)
+    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
+    return StudySplits(X_learn, y_learn, X_val, y_val, X_test, y_test, protocol)
+
+
+def spiking_network(
+    config: SpikingConfig, splits: StudySplits, args: argparse.Namespace
+) -> tuple[STDPNetwork, dict[str, Any]]:
+    """The network learnt without labels from the learning split: loaded from ``--model``
+    (:func:`add_model_argument`), or trained (or taken from the model cache) here."""
+    if args.model is not None:
+        network = STDPNetwork.load(args.model)
+        if network.n_features_in_ != splits.X_learn.shape[1]:
+            raise SystemExit(
+                f"error: {args.model} takes {network.n_features_in_} inputs, the images have "
+                f"{splits.X_learn.shape[1]}"
+            )
+        logger.info("STDP network N=%d loaded from %s", network.n_neurons, args.model)
+        return network, {
+            "trained": f"loaded from {args.model}, trained elsewhere",
+            "path": str(args.model),
+            "examples_seen": int(network.examples_seen_),
+        }
+    model = STDPNetwork(
+        n_neurons=config.snn_neurons,
+        device=config.snn_device,
+        n_label=config.snn_n_label,
+        random_state=args.seed,
+    )
+    logger.info(
+        "STDP network N=%d learns from %s images without labels",
+        config.snn_neurons,
+        f"{len(splits.X_learn):,}",
+    )
+    fit = fit_or_load(
+        model,
+        splits.X_learn,
+        splits.y_learn,
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+    )
+    return fit.model, {
+        "trained": "trained here" + (" (loaded from the model cache)" if fit.cached else ""),
+        "cache_key": fit.key,
+        "learning_seconds": fit.fit_seconds,
+        "examples_seen": int(fit.model.examples_seen_),
+    }
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """``--model``: a trained spiking network to use instead of training one."""
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a trained STDPNetwork file (STDPNetwork.save) that learnt from the learning "
+        "split only, used instead of training one (e.g. an N=400 network)",
+    )
 
 
 # -- the runner --------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import argparse
 import logging
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,8 +30,17 @@ from neurosim import ConvertedSNN, RateMLP, STDPNetwork, plots
 from neurosim.conversion import ScoreCurve
 from neurosim.energy import PROFILES, ConvertedActivity, SpikingActivity, estimate_model_energy
 from neurosim.experiment import Dataset, fit_or_load
-from studies.common import Study, StudyOutput, dataset_tag, duration, mode_of
-from studies.labels import LabelSplits, label_splits, spiking_network
+from studies.common import (
+    Study,
+    StudyOutput,
+    StudySplits,
+    add_model_argument,
+    dataset_tag,
+    duration,
+    mode_of,
+    spiking_network,
+    study_splits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +73,8 @@ class ConvertConfig:
     n_record, n_rate : int
         Test images whose spikes are drawn, and whose rates are compared with the ANN.
     snn_neurons, snn_device, snn_n_label
-        The STDP network (see ``studies.labels``; the same values share its cached model).
+        The STDP network (see :func:`studies.common.spiking_network`; the same values as
+        ``studies.labels`` share its cached model).
     """
 
     mode: str
@@ -110,7 +119,7 @@ PRESETS = {
 
 
 # -- the models --------------------------------------------------------------------------------
-def train_mlp(config: ConvertConfig, splits: LabelSplits, args: argparse.Namespace) -> dict:
+def train_mlp(config: ConvertConfig, splits: StudySplits, args: argparse.Namespace) -> dict:
     """The MLP on the learning images (trained, or loaded from the model cache)."""
     model = RateMLP(**config.mlp, random_state=args.seed)
     fit = fit_or_load(
@@ -132,7 +141,7 @@ def train_mlp(config: ConvertConfig, splits: LabelSplits, args: argparse.Namespa
 
 
 def choose_normalization(
-    config: ConvertConfig, mlp: RateMLP, X_cal: np.ndarray, splits: LabelSplits, seed: int
+    config: ConvertConfig, mlp: RateMLP, X_cal: np.ndarray, splits: StudySplits, seed: int
 ) -> tuple[Any, list[dict[str, Any]]]:
     """The normalisation with the best validation accuracy averaged over the time steps (the
     accuracy of an inference stopped at any time; constant current, the default readout).
@@ -340,7 +349,7 @@ def report_body(config, splits, series, selection, normalization, stdp_source) -
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     """Train (or load) the models, convert the MLP, choose on validation, test, draw."""
     config = PRESETS[mode_of(args)]
-    splits = label_splits(config, data, args.seed)
+    splits = study_splits(config, data, args.seed)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     mlp_fit = train_mlp(config, splits, args)
@@ -420,16 +429,7 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     )
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        type=Path,
-        help="a trained STDPNetwork file (STDPNetwork.save) that learnt from the learning "
-        "split only, used instead of training one (e.g. an N=400 network)",
-    )
-
-
-STUDY = Study("convert", __doc__, run, arguments=_arguments)
+STUDY = Study("convert", __doc__, run, arguments=add_model_argument)
 main = STUDY.main
 
 if __name__ == "__main__":

@@ -39,18 +39,20 @@ import numpy as np
 
 from neurosim import RateMLP, STDPNetwork, plots
 from neurosim.data import stratified_subset
-from neurosim.experiment import (
-    VALIDATION_SEED,
-    VALIDATION_SIZE,
-    Dataset,
-    fit_or_load,
-    split_holdout,
-    subset,
-    validation_split,
-)
+from neurosim.experiment import Dataset
 from neurosim.spiking.readout import count_features, fit_logistic_path, linear_scores
 from neurosim.sweep import run_sweep
-from studies.common import Study, StudyOutput, dataset_tag, duration, mode_of
+from studies.common import (
+    Study,
+    StudyOutput,
+    StudySplits,
+    add_model_argument,
+    dataset_tag,
+    duration,
+    mode_of,
+    spiking_network,
+    study_splits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,45 +138,6 @@ PRESETS = {
 
 
 # -- data --------------------------------------------------------------------------------------
-@dataclass
-class LabelSplits:
-    """Learning, validation and test images of the study."""
-
-    X_learn: np.ndarray
-    y_learn: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    protocol: str
-
-    def sizes(self) -> dict[str, int]:
-        """Images in each split."""
-        return {"n_learn": len(self.X_learn), "n_val": len(self.X_val), "n_test": len(self.X_test)}
-
-
-def label_splits(config: LabelsConfig, data: Dataset, seed: int) -> LabelSplits:
-    """The validation protocol's split of the training images, then seeded stratified subsets.
-
-    MNIST's 60,000 training images split into 50,000 for learning and 10,000 for validation
-    (:func:`~neurosim.experiment.validation_split`); a smaller dataset (scikit-learn's
-    digits) holds out a fifth instead, with the same seed.
-    """
-    if len(data.X_train) > 2 * VALIDATION_SIZE:
-        X_learn, y_learn, X_val, y_val = validation_split(data.X_train, data.y_train)
-        protocol = "validation_split: 50,000 learning / 10,000 validation images, seed 0"
-    else:
-        n_val = len(data.X_train) // 5
-        X_learn, y_learn, X_val, y_val = split_holdout(
-            data.X_train, data.y_train, n_val, VALIDATION_SEED
-        )
-        protocol = f"a fifth ({n_val}) of the training images held out, seed 0"
-    X_learn, y_learn = subset(X_learn, y_learn, config.n_learn, seed)
-    X_val, y_val = subset(X_val, y_val, config.n_val, seed)
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, seed)
-    return LabelSplits(X_learn, y_learn, X_val, y_val, X_test, y_test, protocol)
-
-
 def labelled_draw(y: np.ndarray, k: int | None, seed: int) -> np.ndarray:
     """Indices of ``k`` examples per class of ``y`` (seeded, stratified); all for ``None``."""
     if k is None:
@@ -196,52 +159,8 @@ class SpikeFeatures:
     seconds: dict[str, float]
 
 
-def spiking_network(
-    config: LabelsConfig, splits: LabelSplits, args: argparse.Namespace
-) -> tuple[STDPNetwork, dict[str, Any]]:
-    """The network learnt without labels from the learning split: loaded from ``--model``,
-    or trained (or taken from the model cache) here."""
-    if args.model is not None:
-        network = STDPNetwork.load(args.model)
-        if network.n_features_in_ != splits.X_learn.shape[1]:
-            raise SystemExit(
-                f"error: {args.model} takes {network.n_features_in_} inputs, the images have "
-                f"{splits.X_learn.shape[1]}"
-            )
-        logger.info("STDP network N=%d loaded from %s", network.n_neurons, args.model)
-        return network, {
-            "trained": f"loaded from {args.model}, trained elsewhere",
-            "path": str(args.model),
-            "examples_seen": int(network.examples_seen_),
-        }
-    model = STDPNetwork(
-        n_neurons=config.snn_neurons,
-        device=config.snn_device,
-        n_label=config.snn_n_label,
-        random_state=args.seed,
-    )
-    logger.info(
-        "STDP network N=%d learns from %s images without labels",
-        config.snn_neurons,
-        f"{len(splits.X_learn):,}",
-    )
-    fit = fit_or_load(
-        model,
-        splits.X_learn,
-        splits.y_learn,
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
-    )
-    return fit.model, {
-        "trained": "trained here" + (" (loaded from the model cache)" if fit.cached else ""),
-        "cache_key": fit.key,
-        "learning_seconds": fit.fit_seconds,
-        "examples_seen": int(fit.model.examples_seen_),
-    }
-
-
 def spike_features(
-    config: LabelsConfig, splits: LabelSplits, args: argparse.Namespace
+    config: LabelsConfig, splits: StudySplits, args: argparse.Namespace
 ) -> SpikeFeatures:
     """The network, then the spike counts of the learning, validation and test images."""
     started = time.perf_counter()
@@ -334,7 +253,7 @@ def train_mlp(
 
 
 def run_draw(
-    config: LabelsConfig, splits: LabelSplits, features: SpikeFeatures, k: int | None, draw: int
+    config: LabelsConfig, splits: StudySplits, features: SpikeFeatures, k: int | None, draw: int
 ) -> list[dict[str, Any]]:
     """Every model labelled (or trained) from one draw of k examples per class; one record
     each, with its choice made on validation and its validation and test accuracy."""
@@ -483,7 +402,7 @@ def _table(summary: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def report_body(
     config: LabelsConfig,
-    splits: LabelSplits,
+    splits: StudySplits,
     features: SpikeFeatures,
     summary: dict[str, list[dict[str, Any]]],
     verdicts: Sequence[str],
@@ -536,7 +455,7 @@ def report_body(
 def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
     """Learn the spiking features once, then label every model from every draw of k."""
     config = PRESETS[mode_of(args)]
-    splits = label_splits(config, data, args.seed)
+    splits = study_splits(config, data, args.seed)
     smallest_class = int(np.unique(splits.y_learn, return_counts=True)[1].min())
     ks = tuple(k for k in config.k_per_class if k is None or k <= smallest_class)
     if len(ks) < len(config.k_per_class):
@@ -608,7 +527,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-STUDY = Study("labels", __doc__, run, sweep=True, arguments=_arguments)
+STUDY = Study("labels", __doc__, run, sweep=True, arguments=add_model_argument)
 main = STUDY.main
 
 if __name__ == "__main__":
