@@ -18,7 +18,7 @@ from neurosim.io import ModelFileError
 from neurosim.spiking.brian2_internals import isolated_device
 from neurosim.spiking.build import COMPILER_FLAGS, build_cache_dir
 from neurosim.spiking.engine import STDPEngine
-from neurosim.spiking.model import stdp_synapse_equations
+from neurosim.spiking.model import namespace, refractory_condition, stdp_synapse_equations
 from neurosim.spiking.params import DiehlCookParams, preset
 from neurosim.spiking.readout import (
     assign_neurons,
@@ -41,6 +41,36 @@ def initial_state(n_input: int, n: int, params: DiehlCookParams, seed: int = 0) 
     model.n_features_in_ = n_input
     model.seed_ = seed
     return model._initial_state()
+
+
+@pytest.mark.parametrize("layer", ["exc", "inh"])
+@pytest.mark.parametrize("period_ms", [5.0, 2.0, 2.2, 2.3, 1.0])
+def test_refractory_condition_blocks_the_same_steps_as_brian2s_duration(layer, period_ms):
+    """The plain time comparison (vectorisable) equals Brian2's whole-step refractoriness."""
+    params = DiehlCookParams(**{f"refractory_{layer}": period_ms * b2.ms})
+    spikes = {}
+    with isolated_device("runtime"):
+        b2.prefs.codegen.target = "numpy"
+        for form, refractory in (
+            ("duration", f"refractory_{layer}"),
+            ("condition", refractory_condition(layer)),
+        ):
+            group = b2.NeuronGroup(
+                3,
+                "dv/dt = drive / ms : 1 (unless refractory)\ndrive : 1",
+                threshold="v > 1",
+                reset="v = 0",
+                refractory=refractory,
+                namespace=namespace(params),
+                dt=params.dt,
+            )
+            group.drive = [0.9, 2.0, 7.0]  # firing every few steps, at the refractory limit
+            monitor = b2.SpikeMonitor(group)
+            b2.Network(group, monitor).run(30 * b2.ms)
+            spikes[form] = (np.asarray(monitor.i), np.asarray(monitor.t / b2.ms))
+    assert len(spikes["duration"][0]) > 10
+    np.testing.assert_array_equal(spikes["condition"][0], spikes["duration"][0])
+    np.testing.assert_array_equal(spikes["condition"][1], spikes["duration"][1])
 
 
 # -- the STDP rule -----------------------------------------------------------------------------

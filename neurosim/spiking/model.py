@@ -27,7 +27,22 @@ def namespace(params: DiehlCookParams) -> dict:
     for layer in ("exc", "inh"):
         for conductance, scale in params.conductance_scale(layer).items():
             names[f"{conductance}_scale_{layer}"] = scale
+        # Brian2's rounding of a duration to whole steps (its timestep function)
+        steps = int(float(getattr(params, f"refractory_{layer}") / params.dt) + 1e-3)
+        names[f"refractory_{layer}_steps"] = float(steps)
     return names
+
+
+def refractory_condition(layer: str) -> str:
+    """The refractory period of ``layer`` as a condition on the time since the last spike.
+
+    Equal step for step to Brian2's ``refractory=<duration>``, which tests
+    ``timestep(t - lastspike, dt) >= timestep(refractory, dt)``: that converts a double to a
+    64-bit integer per neuron and step, which x86 CPUs without AVX-512 cannot vectorise, so
+    the whole state update (with its exp per neuron) ran scalar there. Times since a spike
+    are whole steps, so a half-step margin gives the same steps with a plain comparison.
+    """
+    return f"t - lastspike < (refractory_{layer}_steps - 0.5) * dt"
 
 
 def build_layers(
@@ -86,7 +101,7 @@ def build_layers(
         reset=f"v = v_reset_exc\ncount += {count_increment}"
         + (f"\nrest_count += 1 - {count_increment}" if params.count_previous_rest else "")
         + ("\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1" if learning else ""),
-        refractory="refractory_exc",
+        refractory=refractory_condition("exc"),
         method=params.integration,
         name="exc",
         namespace=ns,
@@ -101,7 +116,7 @@ def build_layers(
         spikes : 1""",
         threshold="v > v_thresh_inh",
         reset="v = v_reset_inh\nspikes += 1",
-        refractory="refractory_inh",
+        refractory=refractory_condition("inh"),
         method=params.integration_inh,
         name="inh",
         namespace=ns,
