@@ -91,6 +91,11 @@ def test_paper_scale_counts():
     assert counts[("neuron update", "excitatory layer")] == 150_000
     assert counts[("Poisson draw", "input layer")] == 784 * 1.5 * 700
     assert activity.decision_latency_s == pytest.approx(0.5 * 0.5 + 0.35)
+    # only non-blank pixels draw (about 150 of MNIST's 784)
+    sparse = SpikingActivity(**{**activity.__dict__, "drawing_inputs": 150.0})
+    assert _counts(spiking_operations(sparse))[("Poisson draw", "input layer")] == 150 * 1.5 * 700
+    with pytest.raises(ValueError, match="drawing_inputs"):
+        SpikingActivity(**{**activity.__dict__, "drawing_inputs": 785.0})
 
 
 def test_decision_latency_counts_rejected_windows_then_one_presentation():

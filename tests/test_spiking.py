@@ -524,6 +524,9 @@ def test_layer_activity_tallies_every_layer(trained):
     np.testing.assert_allclose(activity["synaptic_events"], expected)
     # every excitatory spike drives its inhibitory partner (w_exc_inh = 10.4) to fire
     assert activity["inhibitory"].sum() > 0.5 * activity["excitatory"].sum()
+    # only the input neurons of non-blank pixels draw random numbers
+    np.testing.assert_array_equal(activity["drawing_inputs"], (X_test[:20] > 0).sum(axis=1))
+    assert np.all(activity["drawing_inputs"] < X_test.shape[1])
 
 
 def rewrite_model_file(path, change):

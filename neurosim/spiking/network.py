@@ -683,12 +683,18 @@ class STDPNetwork(NeuroClassifier):
             ``counts`` (n_samples, n_neurons): excitatory spikes per neuron in the accepted
             presentation (what :meth:`predict` votes with); per example, over all of its
             windows (re-presentations included): ``input``, ``excitatory`` and ``inhibitory``
-            spikes, ``windows`` and ``synaptic_events``.
+            spikes, ``windows`` and ``synaptic_events``; ``drawing_inputs``: its non-blank
+            pixels (input neurons with a nonzero rate, the ones that draw random numbers).
         """
         check_is_fitted(self, "assignments_")
         X = self._validate_pixels(X, reset=False)
         counts, tallies = self._evaluate(X, _PHASE_PREDICT, "testing")
-        return {"counts": counts, **tallies, "synaptic_events": self._synaptic_events(tallies)}
+        return {
+            "counts": counts,
+            **tallies,
+            "synaptic_events": self._synaptic_events(tallies),
+            "drawing_inputs": (X > 0).sum(axis=1).astype(np.float64),
+        }
 
     def _synaptic_events(self, tallies: dict[str, np.ndarray]) -> np.ndarray:
         """Synaptic events per example: each spike times its fan-out (input -> all N
