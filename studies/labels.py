@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -515,15 +514,6 @@ def run(args: argparse.Namespace, data: Dataset) -> StudyOutput:
         body=report_body(config, splits, features, summary, verdicts),
         dataset=splits.sizes(),
         timings={**features.seconds, "draws_seconds": time.perf_counter() - started},
-    )
-
-
-def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        type=Path,
-        help="a trained STDPNetwork file (STDPNetwork.save) that learnt from the learning "
-        "split only, used instead of training one (e.g. an N=400 network)",
     )
 
 
