@@ -63,12 +63,12 @@ def test_objects_made_in_isolation_stay_out_of_the_users_standalone_project(tmp_
     b2.set_device("cpp_standalone", directory=str(tmp_path / "user"), build_on_run=False)
     try:
         user_device = b2.get_device()
-        b2.NeuronGroup(1, "v : 1", name="user_group")
+        user_group = b2.NeuronGroup(1, "v : 1", name="user_group")  # held: arrays' owners are weak
         with isolated_device("cpp_standalone", build_on_run=False):
             ours = b2.NeuronGroup(1, "v : 1", name="our_group")
             ours.v = 1
         names = {var.owner.name for var in user_device.arrays}
-        assert "user_group" in names and "our_group" not in names
+        assert user_group.name in names and "our_group" not in names
         assert b2.get_device() is user_device and user_device.build_on_run is False
         assert user_device.build_options == {"directory": str(tmp_path / "user")}
     finally:
@@ -139,6 +139,15 @@ def test_decaying_variables_flush_to_zero_instead_of_going_denormal(tiny_build, 
     assert results["t"][0] == pytest.approx(float(STEPS * DT))
     # Without flush-to-zero v would hold ~1e-315 here, which Intel cores process ~100x slower.
     assert results["v"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_time_step_loop_reads_no_cpu_clock(tiny_build, tmp_path_factory):
+    # Brian2 2.9 read std::clock() (a system call) after every step; the build reads it once.
+    build_dir = tmp_path_factory.getbasetemp() / "builds" / build_key({"test": "tiny"})
+    source = (build_dir / "network.cpp").read_text()
+    after_step = source[source.index("->tick();") :]  # the end of each time step's work
+    end_of_step = after_step[: after_step.index("\n    }\n")]  # up to the loop's closing brace
+    assert "next_clocks()" in end_of_step and "std::clock()" not in end_of_step
 
 
 def test_run_arguments_seed_and_early_stop(tiny_build, tmp_path):

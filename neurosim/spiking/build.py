@@ -35,6 +35,7 @@ from neurosim.io import atomic_write
 from neurosim.spiking.brian2_internals import (
     SEED_VARIABLE,
     ResultFile,
+    compile_without_per_step_clock,
     isolated_device,
     read_result,
     result_file,
@@ -226,7 +227,11 @@ def _compile(build_dir: Path, device: str, construct: Construct) -> None:
             seed_from_environment(private)
             b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
         network.run(duration)
-        private.build(directory=str(build_dir), compile=True, run=False)
+        if device == "cpp_standalone":
+            private.build(directory=str(build_dir), compile=False, run=False)
+            compile_without_per_step_clock(private, str(build_dir))
+        else:
+            private.build(directory=str(build_dir), compile=True, run=False)
         results = {name: asdict(result_file(private, var)) for name, var in variables.items()}
     text = json.dumps(results, indent=1, sort_keys=True).encode()
     atomic_write(build_dir / "manifest.json", lambda handle: handle.write(text))
