@@ -42,7 +42,7 @@ def watch(args: argparse.Namespace, seed: int, X, y) -> dict:
         random_state=seed,
         n_jobs=1,
     )
-    row = {"seed": seed, "diverged_at": None, "examples": 0, "spikes_per_example": 0.0}
+    row = {"diverged_at": None}
     n_records = 0
     n_examples = min(args.examples, len(X))
     for start in range(0, n_examples, args.step):
@@ -101,7 +101,7 @@ def main() -> None:
         diverged = row["diverged_at"] if row["diverged_at"] is not None else "no"
         print(
             f"| {seed} | {diverged} | {row['examples']} | {row['spikes_per_example']:.1f} |"
-            f" {row.get('theta_max_mV', float('nan')):.1f} | {row.get('retry_fraction', 0):.3f} |",
+            f" {row['theta_max_mV']:.1f} | {row['retry_fraction']:.3f} |",
             flush=True,
         )
 
