@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import brian2 as b2
 import numpy as np
@@ -15,6 +21,7 @@ import pytest
 
 from neurosim.spiking import build
 from neurosim.spiking.brian2_internals import (
+    PARENT_VARIABLE,
     SEED_VARIABLE,
     isolated_device,
     read_result,
@@ -91,6 +98,8 @@ def test_stop_function_ends_a_runtime_run_early():
 # -- a tiny compiled project ------------------------------------------------------------------
 DT = 0.5 * b2.ms
 STEPS = 1450  # exp(-STEPS * DT / tau) = e^-725 ~ 1e-315: a denormal unless flushed to zero
+# The compiled duration: minutes of CPU time, so every test ends its run with stop_after.
+LONG_STEPS = 2_000_000_000
 
 
 def construct_tiny():
@@ -114,7 +123,7 @@ def construct_tiny():
     )
     variables = {name: group.variables[name] for name in ("v", "draw")}
     variables["t"] = clock.variables["t"]
-    return b2.Network(group, name="tiny_net"), STEPS * DT, variables
+    return b2.Network(group, name="tiny_net"), LONG_STEPS * DT, variables
 
 
 @pytest.fixture(scope="module")
@@ -125,17 +134,26 @@ def tiny_build(tmp_path_factory):
         return standalone_build(key, "cpp_standalone", construct_tiny)
 
 
-def run_tiny(build, tmp_path, *, stop_after_ms, seed, offset=0.0):
+def tiny_args(tmp_path, *, stop_after_ms, offset=0.0):
     np.ones(3).tofile(tmp_path / "v")
-    results = tmp_path / "results"
     args = [f"tiny.v={tmp_path / 'v'}", f"tiny.offset={offset!r}"]
-    args.append(f"tiny.stop_after={stop_after_ms * 1e-3!r}")
-    run_binary(build.binary_dir, results, args, environment={SEED_VARIABLE: str(seed)})
+    return [*args, f"tiny.stop_after={stop_after_ms * 1e-3!r}"]
+
+
+def run_tiny(build, tmp_path, *, stop_after_ms, seed, offset=0.0, environment=()):
+    results = tmp_path / "results"
+    args = tiny_args(tmp_path, stop_after_ms=stop_after_ms, offset=offset)
+    environment = {SEED_VARIABLE: str(seed), **dict(environment)}
+    run_binary(build.binary_dir, results, args, environment=environment)
     return {name: read_result(results, entry) for name, entry in build.results.items()}
 
 
+# Stopping when t >= this, the run ends after exactly STEPS steps.
+STEPS_MS = float((STEPS - 1) * DT / b2.ms)
+
+
 def test_decaying_variables_flush_to_zero_instead_of_going_denormal(tiny_build, tmp_path):
-    results = run_tiny(tiny_build, tmp_path, stop_after_ms=1e6, seed=1)
+    results = run_tiny(tiny_build, tmp_path, stop_after_ms=STEPS_MS, seed=1)
     assert results["t"][0] == pytest.approx(float(STEPS * DT))
     # Without flush-to-zero v would hold ~1e-315 here, which Intel cores process ~100x slower.
     assert results["v"].tolist() == [0.0, 0.0, 0.0]
@@ -175,7 +193,7 @@ def test_cached_build_runs_without_generating_code(tiny_build, tmp_path, monkeyp
 
     cached = standalone_build("k", "cpp_standalone", fail)
     assert not cached.compiled and cached.results == tiny_build.results
-    assert run_tiny(cached, tmp_path, stop_after_ms=1e6, seed=1)["v"].tolist() == [0.0] * 3
+    assert run_tiny(cached, tmp_path, stop_after_ms=STEPS_MS, seed=1)["v"].tolist() == [0.0] * 3
 
 
 def test_build_key_changes_with_the_configuration_and_the_cpu(monkeypatch):
@@ -206,3 +224,71 @@ def test_a_wrong_sized_run_time_array_is_an_error_not_a_silent_default(tiny_buil
     # Brian2 only prints a message for a file of the wrong size and runs on with old values.
     with pytest.raises(RuntimeError, match="could not read a run-time array"):
         run_build(tiny_build, {"tiny.v": np.ones(2)}, {}, seed=0)
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of a process (``Z``: ended, not yet reaped), None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def child_running(parent: int, executable: Path) -> int | None:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent and Path(f"/proc/{stat.parent.name}/exe").resolve() == (
+                executable.resolve()
+            ):
+                return int(stat.parent.name)
+        except (OSError, IndexError, ValueError):
+            continue
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
+def test_a_binary_ends_when_the_process_that_started_it_is_killed(tiny_build, tmp_path):
+    args = tiny_args(tmp_path, stop_after_ms=1e12)  # never stops on its own within the test
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, json, pathlib\n"
+            "from neurosim.spiking.brian2_internals import run_binary\n"
+            "run_binary(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), "
+            "json.loads(sys.argv[3]))",
+            str(tiny_build.binary_dir),
+            str(tmp_path / "results"),
+            json.dumps(args),
+        ]
+    )
+    binary = None
+    try:
+        deadline = time.monotonic() + 60
+        while binary is None and time.monotonic() < deadline and starter.poll() is None:
+            binary = child_running(starter.pid, tiny_build.binary_dir / "main")
+            time.sleep(0.05)
+        assert binary is not None, "the binary did not start"
+        time.sleep(0.5)  # well into its run
+        assert process_state(binary) not in (None, "Z")
+        starter.send_signal(signal.SIGKILL)  # no Python clean-up can run
+        starter.wait()
+        deadline = time.monotonic() + 10
+        while process_state(binary) not in (None, "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process_state(binary) in (None, "Z"), "the binary outlived its parent"
+    finally:
+        starter.kill()
+        if binary is not None and process_state(binary) not in (None, "Z"):
+            os.kill(binary, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
+def test_a_binary_whose_parent_already_ended_does_not_simulate(tiny_build, tmp_path):
+    # The parent's death came before the binary could ask to be told: it names another parent.
+    with pytest.raises(RuntimeError, match="process that started this simulation has ended"):
+        run_tiny(
+            tiny_build, tmp_path, stop_after_ms=10.0, seed=1, environment={PARENT_VARIABLE: "1"}
+        )
+    assert not any((tmp_path / "results").iterdir())  # nothing simulated, nothing written

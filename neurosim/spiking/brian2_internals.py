@@ -2,10 +2,10 @@
 
 The engine needs a few things Brian2 does not offer as public API: a simulation that ends
 itself from generated C++ (``Network::_globally_stopped``), the seed of a compiled binary's
-random generator, the names of the raw files a standalone binary writes, the binary's
-command line, and a time-step loop without Brian2 2.9's per-step CPU-clock system call. A
-Brian2 upgrade that changes any of them should break this module (and its tests,
-``tests/test_brian2_internals.py``) and nothing else.
+random generator, a binary that ends with the process that started it, the names of the raw
+files a standalone binary writes, the binary's command line, and a time-step loop without
+Brian2 2.9's per-step CPU-clock system call. A Brian2 upgrade that changes any of them should
+break this module (and its tests, ``tests/test_brian2_internals.py``) and nothing else.
 
 It also keeps Brian2's global state (the active device, the preferences the engine sets and
 ``defaultclock.dt``) as the caller left it: :func:`isolated_device` builds on a private device
@@ -19,6 +19,7 @@ import importlib
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from brian2.devices.device import Device
 __all__ = [
     "ResultFile",
     "compile_without_per_step_clock",
+    "exit_with_parent",
     "isolated_device",
     "read_result",
     "result_file",
@@ -47,6 +49,10 @@ b2_device_module = importlib.import_module("brian2.devices.device")
 
 # Environment variable through which a compiled binary receives the seed of its generator.
 SEED_VARIABLE = "NEUROSIM_SEED"
+
+# Environment variable through which a compiled binary receives the process id of the process
+# that started it (see exit_with_parent).
+PARENT_VARIABLE = "NEUROSIM_PARENT_PID"
 
 # Brian2 preferences the engine may change while it builds or runs; restored afterwards.
 _PREFERENCES = ("codegen.target", "codegen.cpp.extra_compile_args_gcc")
@@ -130,6 +136,33 @@ def seed_from_environment(device: Device) -> None:
         "before_network_run",
         f'if (const char* _seed = std::getenv("{SEED_VARIABLE}")) '
         "brian::_random_generators[0].seed(std::stoull(_seed));",
+    )
+
+
+def exit_with_parent(device: Device) -> None:
+    """Make a standalone binary end when the process that started it dies (Linux only).
+
+    A Python process killed by a signal it cannot handle (SIGKILL, a notebook kernel's
+    restart, SIGTERM's default action) would otherwise leave its binary simulating to the end
+    of its chunk, minutes at large N. The binary asks the kernel for SIGTERM when its parent
+    dies (``prctl(PR_SET_PDEATHSIG)``), and exits at once, before simulating, if its parent is
+    not the process named in ``$NEUROSIM_PARENT_PID`` (the parent died before the request).
+    The kernel's "parent" is the thread that started the binary; :func:`run_binary` keeps
+    that thread waiting until the binary ends. Elsewhere builds are unchanged.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    device.headers.extend(["<sys/prctl.h>", "<unistd.h>"])
+    device.insert_code(
+        "before_start",
+        "prctl(PR_SET_PDEATHSIG, SIGTERM);\n"
+        f'if (const char* _parent = std::getenv("{PARENT_VARIABLE}")) {{\n'
+        "    if (getppid() != (pid_t) std::stol(_parent)) {\n"
+        '        std::cerr << "neurosim: the process that started this simulation has ended"'
+        " << std::endl;\n"
+        "        return 1;\n"
+        "    }\n"
+        "}",
     )
 
 
@@ -220,8 +253,9 @@ def run_binary(
 
     ``run_args`` are Brian2's ``name=value`` run arguments (``group.variable=file`` sets an
     array from a raw float64 file, ``group.variable=number`` a scalar). The environment is
-    the process's plus Brian2's run-time variables plus ``environment``; the process's own
-    environment is left unchanged.
+    the process's plus Brian2's run-time variables plus this process's id (for
+    :func:`exit_with_parent`) plus ``environment``; the process's own environment is left
+    unchanged.
 
     Raises
     ------
@@ -234,6 +268,7 @@ def run_binary(
     env = {
         **os.environ,
         **b2.prefs["devices.cpp_standalone.run_environment_variables"],
+        PARENT_VARIABLE: str(os.getpid()),
         **(environment or {}),
     }
     command = [str(Path(binary_dir) / "main"), "--results_dir", f"{results_dir}{os.sep}"]

@@ -36,6 +36,7 @@ from neurosim.spiking.brian2_internals import (
     SEED_VARIABLE,
     ResultFile,
     compile_without_per_step_clock,
+    exit_with_parent,
     isolated_device,
     read_result,
     result_file,
@@ -225,6 +226,7 @@ def _compile(build_dir: Path, device: str, construct: Construct) -> None:
         private.insert_code("before_start", FLUSH_DENORMALS_CODE)
         if device == "cpp_standalone":  # brian2cuda seeds cuRAND itself
             seed_from_environment(private)
+            exit_with_parent(private)
             b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILER_FLAGS)
         network.run(duration)
         if device == "cpp_standalone":
