@@ -98,8 +98,9 @@ def test_stop_function_ends_a_runtime_run_early():
 # -- a tiny compiled project ------------------------------------------------------------------
 DT = 0.5 * b2.ms
 STEPS = 1450  # exp(-STEPS * DT / tau) = e^-725 ~ 1e-315: a denormal unless flushed to zero
-# The compiled duration: minutes of CPU time, so every test ends its run with stop_after.
-LONG_STEPS = 2_000_000_000
+# The compiled duration: ~30 s of CPU time (65 ns per step on an AMD EPYC Zen 3), so every test
+# ends its run with stop_after, and a binary outliving its parent is seen as running.
+LONG_STEPS = 500_000_000
 
 
 def construct_tiny():
@@ -149,7 +150,7 @@ def run_tiny(build, tmp_path, *, stop_after_ms, seed, offset=0.0, environment=()
 
 
 # Stopping when t >= this, the run ends after exactly STEPS steps.
-STEPS_MS = float((STEPS - 1) * DT / b2.ms)
+STEPS_MS = float((STEPS - 1.5) * DT / b2.ms)
 
 
 def test_decaying_variables_flush_to_zero_instead_of_going_denormal(tiny_build, tmp_path):
@@ -280,15 +281,23 @@ def test_a_binary_ends_when_the_process_that_started_it_is_killed(tiny_build, tm
         assert process_state(binary) in (None, "Z"), "the binary outlived its parent"
     finally:
         starter.kill()
+        starter.wait()
         if binary is not None and process_state(binary) not in (None, "Z"):
             os.kill(binary, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
 def test_a_binary_whose_parent_already_ended_does_not_simulate(tiny_build, tmp_path):
-    # The parent's death came before the binary could ask to be told: it names another parent.
+    # The parent's death came before the binary could ask to be told: it names another parent
+    # (a process that has ended, so it cannot be this binary's parent).
+    ended = subprocess.Popen(["true"])
+    ended.wait()
     with pytest.raises(RuntimeError, match="process that started this simulation has ended"):
         run_tiny(
-            tiny_build, tmp_path, stop_after_ms=10.0, seed=1, environment={PARENT_VARIABLE: "1"}
+            tiny_build,
+            tmp_path,
+            stop_after_ms=10.0,
+            seed=1,
+            environment={PARENT_VARIABLE: str(ended.pid)},
         )
     assert not any((tmp_path / "results").iterdir())  # nothing simulated, nothing written

@@ -148,7 +148,10 @@ def exit_with_parent(device: Device) -> None:
     dies (``prctl(PR_SET_PDEATHSIG)``), and exits at once, before simulating, if its parent is
     not the process named in ``$NEUROSIM_PARENT_PID`` (the parent died before the request).
     The kernel's "parent" is the thread that started the binary; :func:`run_binary` keeps
-    that thread waiting until the binary ends. Elsewhere builds are unchanged.
+    that thread waiting until the binary ends, and starts it directly (a wrapper process in
+    between would make every run exit at once). Elsewhere builds are unchanged. The headers
+    reach every generated file; ``<unistd.h>`` declares names such as ``read`` and ``sleep``,
+    which no model here uses at file scope.
     """
     if not sys.platform.startswith("linux"):
         return
