@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import describe  # noqa: E402
+from snn_accuracy import VALIDATION_SPLIT_SEED  # noqa: E402
 
 from neurosim import STDPNetwork, load_mnist  # noqa: E402
 from neurosim.experiment import split_holdout  # noqa: E402
@@ -36,8 +37,6 @@ from neurosim.spiking.readout import (  # noqa: E402
     fit_logistic,
     linear_scores,
 )
-
-VALIDATION_SPLIT_SEED = 0
 
 
 def spike_shares(counts: np.ndarray, unlearnt: np.ndarray) -> dict[str, float]:
@@ -52,8 +51,9 @@ def spike_shares(counts: np.ndarray, unlearnt: np.ndarray) -> dict[str, float]:
     }
 
 
-def vote_accuracy(counts: np.ndarray, assignments: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(class_scores(counts, assignments, 10).argmax(axis=1) == y))
+def vote(counts: np.ndarray, assignments: np.ndarray) -> np.ndarray:
+    """The vote readout's class per example."""
+    return class_scores(counts, assignments, 10).argmax(axis=1)
 
 
 def main() -> None:
@@ -83,6 +83,7 @@ def main() -> None:
         count_features(label_counts), y_label, 10, C=float(DEFAULT_READOUT_C)
     )
     linear = linear_scores(count_features(test_counts), coef, intercept).argmax(axis=1)
+    test_vote = vote(test_counts, assignments)
 
     half = len(X_label) // 2
     first_half = assign_neurons(label_counts[:half], y_label[:half], 10)
@@ -107,16 +108,14 @@ def main() -> None:
         ).tolist(),
         "labelling": spike_shares(label_counts, unlearnt),
         "test": spike_shares(test_counts, unlearnt),
-        "test_vote_accuracy": vote_accuracy(test_counts, assignments, y_test),
+        "test_vote_accuracy": float(np.mean(test_vote == y_test)),
         "test_linear_accuracy": float(np.mean(linear == y_test)),
-        "test_predicted_per_class": np.bincount(
-            class_scores(test_counts, assignments, 10).argmax(axis=1), minlength=10
-        ).tolist(),
-        "labelling_second_half_vote_all": vote_accuracy(
-            label_counts[half:], first_half, y_label[half:]
+        "test_predicted_per_class": np.bincount(test_vote, minlength=10).tolist(),
+        "labelling_second_half_vote_all": float(
+            np.mean(vote(label_counts[half:], first_half) == y_label[half:])
         ),
-        "labelling_second_half_vote_learnt_only": vote_accuracy(
-            label_counts[half:], learnt_only, y_label[half:]
+        "labelling_second_half_vote_learnt_only": float(
+            np.mean(vote(label_counts[half:], learnt_only) == y_label[half:])
         ),
     }
     print(json.dumps(record), flush=True)
